@@ -1,0 +1,7 @@
+/** The OneNET protocol core: pure functions and types, no I/O. */
+export * from './limits';
+export * from './token';
+export * from './topics';
+export * from './validation';
+export * from './messages';
+export * from './reply-codes';
