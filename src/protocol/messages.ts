@@ -66,7 +66,9 @@ export function createMessageIdGenerator(first = 1): () => string {
  */
 export function toPropertyParams(payload: unknown, defaultTime?: number): PropertyPostParams {
   if (!isPlainObject(payload)) {
-    throw new InvalidInputError(`payload must be an object of {identifier: value}, not ${describeType(payload)}`);
+    throw new InvalidInputError(
+      `payload must be an object of {identifier: value}, not ${describeType(payload)}`,
+    );
   }
   const identifiers = Object.keys(payload);
   if (identifiers.length === 0) throw new InvalidInputError('payload has no properties to post');
@@ -80,7 +82,10 @@ export function toPropertyParams(payload: unknown, defaultTime?: number): Proper
 }
 
 function toTimedValue(entry: unknown, path: string, defaultTime: number | undefined): TimedValue {
-  const explicit = isPlainObject(entry) && 'value' in entry && Object.keys(entry).every((k) => k === 'value' || k === 'time');
+  const explicit =
+    isPlainObject(entry) &&
+    'value' in entry &&
+    Object.keys(entry).every((k) => k === 'value' || k === 'time');
   const value = explicit ? entry.value : entry;
   assertValid(valueError(value, explicit ? `${path}.value` : path));
   const time = explicit && entry.time !== undefined ? entry.time : defaultTime;
@@ -92,7 +97,9 @@ function toTimedValue(entry: unknown, path: string, defaultTime: number | undefi
 export function toEventParams(eventIdentifier: unknown, output: unknown, time?: number): EventPostParams {
   assertValid(identifierError(eventIdentifier));
   if (!isPlainObject(output)) {
-    throw new InvalidInputError(`event output must be an object of {parameter: value}, not ${describeType(output)}`);
+    throw new InvalidInputError(
+      `event output must be an object of {parameter: value}, not ${describeType(output)}`,
+    );
   }
   assertValid(valueError(output, 'payload'));
   if (time !== undefined) assertValid(timeError(time, 'msg.time'));
@@ -101,12 +108,14 @@ export function toEventParams(eventIdentifier: unknown, output: unknown, time?: 
 }
 
 export function buildRequest<P>(id: string, params: P): ThingRequest<P> {
-  if (!isValidMessageId(id)) throw new InvalidInputError(`message id "${id}" is not a numeric string of at most 13 digits`);
+  if (!isValidMessageId(id))
+    throw new InvalidInputError(`message id "${id}" is not a numeric string of at most 13 digits`);
   return { id, version: THING_MODEL_VERSION, params };
 }
 
 export function buildReply(id: string, code: number, msg: string, data?: unknown): ThingReply {
-  if (!Number.isSafeInteger(code)) throw new InvalidInputError(`reply code must be an integer, not ${String(code)}`);
+  if (!Number.isSafeInteger(code))
+    throw new InvalidInputError(`reply code must be an integer, not ${String(code)}`);
   if (data !== undefined) assertValid(valueError(data, 'reply data'));
   return data === undefined ? { id, code, msg } : { id, code, msg, data };
 }
@@ -115,7 +124,9 @@ export function buildReply(id: string, code: number, msg: string, data?: unknown
 export function serializeMessage(message: ThingRequest<unknown> | ThingReply): Buffer {
   const bytes = Buffer.from(JSON.stringify(message), 'utf8');
   if (bytes.length > MAX_PAYLOAD_BYTES) {
-    throw new InvalidInputError(`message is ${bytes.length} bytes; OneNET accepts at most ${MAX_PAYLOAD_BYTES}`);
+    throw new InvalidInputError(
+      `message is ${bytes.length} bytes; OneNET accepts at most ${MAX_PAYLOAD_BYTES}`,
+    );
   }
   return bytes;
 }
@@ -130,9 +141,14 @@ function assertValid(error: string | undefined): void {
 /** The device-log code OneNET records for each kind of bad message (§3.2). */
 export type RejectionCode = 301 | 302 | 309 | 312;
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; code: RejectionCode; reason: string; id?: string };
+export type ParseResult<T> =
+  { ok: true; value: T } | { ok: false; code: RejectionCode; reason: string; id?: string };
 
-function reject(code: RejectionCode, reason: string, id?: string): { ok: false; code: RejectionCode; reason: string; id?: string } {
+function reject(
+  code: RejectionCode,
+  reason: string,
+  id?: string,
+): { ok: false; code: RejectionCode; reason: string; id?: string } {
   return id === undefined ? { ok: false, code, reason } : { ok: false, code, reason, id };
 }
 
@@ -147,23 +163,33 @@ function parseJsonObject(payload: Buffer | string): ParseResult<Record<string, u
   return { ok: true, value: parsed };
 }
 
-type ParamsCheck<P> = (params: unknown) => { ok: true; params: P } | { ok: false; code: RejectionCode; reason: string };
+type ParamsCheck<P> = (
+  params: unknown,
+) => { ok: true; params: P } | { ok: false; code: RejectionCode; reason: string };
 
-function parseRequest<P>(payload: Buffer | string, checkParams: ParamsCheck<P>): ParseResult<ThingRequest<P>> {
+function parseRequest<P>(
+  payload: Buffer | string,
+  checkParams: ParamsCheck<P>,
+): ParseResult<ThingRequest<P>> {
   const object = parseJsonObject(payload);
   if (!object.ok) return object;
   const { id, version, params } = object.value;
   if (id === undefined) return reject(312, 'request has no "id"');
-  if (!isValidMessageId(id)) return reject(312, `"id" must be a numeric string of at most 13 digits, got ${JSON.stringify(id)}`);
-  if (version !== undefined && typeof version !== 'string') return reject(301, '"version" must be a string', id);
+  if (!isValidMessageId(id))
+    return reject(312, `"id" must be a numeric string of at most 13 digits, got ${JSON.stringify(id)}`);
+  if (version !== undefined && typeof version !== 'string')
+    return reject(301, '"version" must be a string', id);
   if (params === undefined) return reject(301, 'request has no "params"', id);
   const checked = checkParams(params);
   if (!checked.ok) return reject(checked.code, checked.reason, id);
   return { ok: true, value: { id, version: version ?? THING_MODEL_VERSION, params: checked.params } };
 }
 
-function checkObjectParams(params: unknown): { ok: true; params: Record<string, unknown> } | { ok: false; code: RejectionCode; reason: string } {
-  if (!isPlainObject(params)) return { ok: false, code: 301, reason: `"params" must be an object, got ${describeType(params)}` };
+function checkObjectParams(
+  params: unknown,
+): { ok: true; params: Record<string, unknown> } | { ok: false; code: RejectionCode; reason: string } {
+  if (!isPlainObject(params))
+    return { ok: false, code: 301, reason: `"params" must be an object, got ${describeType(params)}` };
   for (const [identifier, value] of Object.entries(params)) {
     const error = identifierError(identifier) ?? valueError(value, `params.${identifier}`);
     if (error) return { ok: false, code: error.startsWith('identifier') ? 309 : 302, reason: error };
@@ -171,8 +197,11 @@ function checkObjectParams(params: unknown): { ok: true; params: Record<string, 
   return { ok: true, params };
 }
 
-function checkTimedParams(params: unknown): { ok: true; params: Record<string, TimedValue> } | { ok: false; code: RejectionCode; reason: string } {
-  if (!isPlainObject(params)) return { ok: false, code: 301, reason: `"params" must be an object, got ${describeType(params)}` };
+function checkTimedParams(
+  params: unknown,
+): { ok: true; params: Record<string, TimedValue> } | { ok: false; code: RejectionCode; reason: string } {
+  if (!isPlainObject(params))
+    return { ok: false, code: 301, reason: `"params" must be an object, got ${describeType(params)}` };
   if (Object.keys(params).length === 0) return { ok: false, code: 301, reason: '"params" is empty' };
   for (const [identifier, entry] of Object.entries(params)) {
     const idError = identifierError(identifier);
@@ -198,7 +227,11 @@ export function parseEventPost(payload: Buffer | string): ParseResult<ThingReque
     if (!checked.ok) return checked;
     for (const [identifier, entry] of Object.entries(checked.params)) {
       if (!isPlainObject(entry.value)) {
-        return { ok: false, code: 302, reason: `params.${identifier}.value must be an object of output parameters` };
+        return {
+          ok: false,
+          code: 302,
+          reason: `params.${identifier}.value must be an object of output parameters`,
+        };
       }
     }
     return checked;
@@ -215,7 +248,12 @@ export function parseServiceInvoke(payload: Buffer | string): ParseResult<ThingR
 
 export function parsePropertyGet(payload: Buffer | string): ParseResult<ThingRequest<PropertyGetParams>> {
   return parseRequest(payload, (params) => {
-    if (!Array.isArray(params)) return { ok: false, code: 301, reason: `"params" must be an array of identifiers, got ${describeType(params)}` };
+    if (!Array.isArray(params))
+      return {
+        ok: false,
+        code: 301,
+        reason: `"params" must be an array of identifiers, got ${describeType(params)}`,
+      };
     for (const identifier of params) {
       const error = identifierError(identifier);
       if (error) return { ok: false, code: 309, reason: error };
@@ -228,8 +266,10 @@ export function parseReply(payload: Buffer | string): ParseResult<ThingReply> {
   const object = parseJsonObject(payload);
   if (!object.ok) return object;
   const { id, code, msg, data } = object.value;
-  if (!isValidMessageId(id)) return reject(312, `reply "id" must be a numeric string of at most 13 digits, got ${JSON.stringify(id)}`);
-  if (typeof code !== 'number' || !Number.isSafeInteger(code)) return reject(301, 'reply "code" must be an integer', id);
+  if (!isValidMessageId(id))
+    return reject(312, `reply "id" must be a numeric string of at most 13 digits, got ${JSON.stringify(id)}`);
+  if (typeof code !== 'number' || !Number.isSafeInteger(code))
+    return reject(301, 'reply "code" must be an integer', id);
   if (msg !== undefined && typeof msg !== 'string') return reject(301, 'reply "msg" must be a string', id);
   const reply: ThingReply = { id, code, msg: msg ?? '' };
   if (data !== undefined) reply.data = data;

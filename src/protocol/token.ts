@@ -44,7 +44,10 @@ export function productResource(productId: string): string {
  * encodeURIComponent leaves !'()* alone, so those are encoded by hand.
  */
 export function encodeTokenValue(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase(),
+  );
 }
 
 function hmacMethodName(method: string): string | undefined {
@@ -58,7 +61,9 @@ export function computeSignature(key: string, fields: Omit<TokenFields, 'sign'>)
   const algorithm = hmacMethodName(fields.method);
   if (!algorithm) return undefined;
   const stringForSignature = `${fields.et}\n${fields.method}\n${fields.res}\n${fields.version}`;
-  return createHmac(algorithm, Buffer.from(key, 'base64')).update(stringForSignature, 'utf8').digest('base64');
+  return createHmac(algorithm, Buffer.from(key, 'base64'))
+    .update(stringForSignature, 'utf8')
+    .digest('base64');
 }
 
 export function signToken(input: SignTokenInput): string {
@@ -134,7 +139,10 @@ export interface VerifyTokenOptions {
   acceptedVersions?: readonly string[];
 }
 
-export function verifyToken(token: string, options: VerifyTokenOptions): { ok: true; fields: TokenFields } | TokenRejection {
+export function verifyToken(
+  token: string,
+  options: VerifyTokenOptions,
+): { ok: true; fields: TokenFields } | TokenRejection {
   const parsed = parseToken(token);
   if (!parsed.ok) return { ok: false, logCode: 1103, reason: `invalid token: ${parsed.reason}` };
   const { fields } = parsed;
@@ -146,7 +154,11 @@ export function verifyToken(token: string, options: VerifyTokenOptions): { ok: t
     return { ok: false, logCode: 1110, reason: `unsupported sign method "${fields.method}"` };
   }
   if (!options.acceptedResources.includes(fields.res)) {
-    return { ok: false, logCode: 1114, reason: `token res "${fields.res}" does not match the client id and username` };
+    return {
+      ok: false,
+      logCode: 1114,
+      reason: `token res "${fields.res}" does not match the client id and username`,
+    };
   }
   if (fields.et < options.nowSeconds) return { ok: false, logCode: 1104, reason: 'token expired' };
   const matches = options.keys.some((key) => computeSignature(key, fields) === fields.sign);

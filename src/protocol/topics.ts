@@ -24,11 +24,19 @@ export const TOPICS = {
   'property-get-reply': { suffix: 'thing/property/get_reply', direction: 'up' },
   'desired-get': { suffix: 'thing/property/desired/get', direction: 'up', reply: 'desired-get-reply' },
   'desired-get-reply': { suffix: 'thing/property/desired/get/reply', direction: 'down' },
-  'desired-delete': { suffix: 'thing/property/desired/delete', direction: 'up', reply: 'desired-delete-reply' },
+  'desired-delete': {
+    suffix: 'thing/property/desired/delete',
+    direction: 'up',
+    reply: 'desired-delete-reply',
+  },
   'desired-delete-reply': { suffix: 'thing/property/desired/delete/reply', direction: 'down' },
   'event-post': { suffix: 'thing/event/post', direction: 'up', reply: 'event-post-reply' },
   'event-post-reply': { suffix: 'thing/event/post/reply', direction: 'down' },
-  'service-invoke': { suffix: 'thing/service/{identifier}/invoke', direction: 'down', reply: 'service-invoke-reply' },
+  'service-invoke': {
+    suffix: 'thing/service/{identifier}/invoke',
+    direction: 'down',
+    reply: 'service-invoke-reply',
+  },
   'service-invoke-reply': { suffix: 'thing/service/{identifier}/invoke_reply', direction: 'up' },
   'pack-post': { suffix: 'thing/pack/post', direction: 'up', reply: 'pack-post-reply' },
   'pack-post-reply': { suffix: 'thing/pack/post/reply', direction: 'down' },
@@ -38,11 +46,23 @@ export const TOPICS = {
   'sub-login-reply': { suffix: 'thing/sub/login/reply', direction: 'down' },
   'sub-logout': { suffix: 'thing/sub/logout', direction: 'up', reply: 'sub-logout-reply' },
   'sub-logout-reply': { suffix: 'thing/sub/logout/reply', direction: 'down' },
-  'sub-property-get': { suffix: 'thing/sub/property/get', direction: 'down', reply: 'sub-property-get-reply' },
+  'sub-property-get': {
+    suffix: 'thing/sub/property/get',
+    direction: 'down',
+    reply: 'sub-property-get-reply',
+  },
   'sub-property-get-reply': { suffix: 'thing/sub/property/get_reply', direction: 'up' },
-  'sub-property-set': { suffix: 'thing/sub/property/set', direction: 'down', reply: 'sub-property-set-reply' },
+  'sub-property-set': {
+    suffix: 'thing/sub/property/set',
+    direction: 'down',
+    reply: 'sub-property-set-reply',
+  },
   'sub-property-set-reply': { suffix: 'thing/sub/property/set_reply', direction: 'up' },
-  'sub-service-invoke': { suffix: 'thing/sub/service/invoke', direction: 'down', reply: 'sub-service-invoke-reply' },
+  'sub-service-invoke': {
+    suffix: 'thing/sub/service/invoke',
+    direction: 'down',
+    reply: 'sub-service-invoke-reply',
+  },
   'sub-service-invoke-reply': { suffix: 'thing/sub/service/invoke_reply', direction: 'up' },
   'sub-topo-add': { suffix: 'thing/sub/topo/add', direction: 'up', reply: 'sub-topo-add-reply' },
   'sub-topo-add-reply': { suffix: 'thing/sub/topo/add/reply', direction: 'down' },
@@ -81,7 +101,7 @@ export function devicePrefix(productId: string, deviceName: string): string {
 
 /** A topic level must not be empty nor contain MQTT separators or wildcards. */
 function isPlainLevel(value: string): boolean {
-  return value.length > 0 && !/[/+#\u0000]/.test(value);
+  return value.length > 0 && !/[/+#]/.test(value) && !value.includes('\0');
 }
 
 export function buildTopic(address: TopicAddress): string {
@@ -100,7 +120,10 @@ export function buildTopic(address: TopicAddress): string {
 }
 
 const FIXED_SUFFIXES = new Map<string, TopicKind>(
-  TOPIC_KINDS.filter((kind) => !TOPICS[kind].suffix.includes('{identifier}')).map((kind) => [TOPICS[kind].suffix, kind]),
+  TOPIC_KINDS.filter((kind) => !TOPICS[kind].suffix.includes('{identifier}')).map((kind) => [
+    TOPICS[kind].suffix,
+    kind,
+  ]),
 );
 const SERVICE_SUFFIX = /^thing\/service\/([^/+#]+)\/(invoke|invoke_reply)$/;
 
@@ -110,7 +133,8 @@ export function parseTopic(topic: string): ParsedTopic {
   const rest = topic.slice(SYS_PREFIX.length);
   const firstSlash = rest.indexOf('/');
   const secondSlash = rest.indexOf('/', firstSlash + 1);
-  if (firstSlash <= 0 || secondSlash <= firstSlash + 1) return { ours: false, reason: 'no product id and device name' };
+  if (firstSlash <= 0 || secondSlash <= firstSlash + 1)
+    return { ours: false, reason: 'no product id and device name' };
   const productId = rest.slice(0, firstSlash);
   const deviceName = rest.slice(firstSlash + 1, secondSlash);
   if (!isPlainLevel(productId) || !isPlainLevel(deviceName)) {

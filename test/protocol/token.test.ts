@@ -32,7 +32,8 @@ const VECTORS: Vector[] = [
     et: 1537255523,
     method: 'sha1',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2F123123&et=1537255523&method=sha1&sign=lsaPSiiGvEFFjXu5WU7a6IkScqE%3D',
+    token:
+      'version=2018-10-31&res=products%2F123123&et=1537255523&method=sha1&sign=lsaPSiiGvEFFjXu5WU7a6IkScqE%3D',
   },
   {
     name: 'V2 device md5',
@@ -41,7 +42,8 @@ const VECTORS: Vector[] = [
     et: FAR_FUTURE,
     method: 'md5',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=md5&sign=htDD26UhXtXayMFAWRmNiA%3D%3D',
+    token:
+      'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=md5&sign=htDD26UhXtXayMFAWRmNiA%3D%3D',
   },
   {
     name: 'V3 device sha1',
@@ -50,7 +52,8 @@ const VECTORS: Vector[] = [
     et: FAR_FUTURE,
     method: 'sha1',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=sha1&sign=onzQlILHFFNqIY%2BdOXYM3lthLT8%3D',
+    token:
+      'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=sha1&sign=onzQlILHFFNqIY%2BdOXYM3lthLT8%3D',
   },
   {
     name: 'V4 device sha256',
@@ -69,7 +72,8 @@ const VECTORS: Vector[] = [
     et: FAR_FUTURE,
     method: 'MD5',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=MD5&sign=y215sMm9evP3NThz5QRsiA%3D%3D',
+    token:
+      'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=32472115200&method=MD5&sign=y215sMm9evP3NThz5QRsiA%3D%3D',
   },
   {
     name: 'V6 device sha256 version 2022-05-01',
@@ -88,7 +92,8 @@ const VECTORS: Vector[] = [
     et: FAR_FUTURE,
     method: 'md5',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2F12342334%2Fdevices%2Ftest&et=32472115200&method=md5&sign=wZWDnoyHugla0wMlcl75xg%3D%3D',
+    token:
+      'version=2018-10-31&res=products%2F12342334%2Fdevices%2Ftest&et=32472115200&method=md5&sign=wZWDnoyHugla0wMlcl75xg%3D%3D',
   },
   {
     name: 'V7 numeric product sha1',
@@ -97,7 +102,8 @@ const VECTORS: Vector[] = [
     et: FAR_FUTURE,
     method: 'sha1',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2F12342334%2Fdevices%2Ftest&et=32472115200&method=sha1&sign=FHt8BqSNGv0VEJKbHN4zod6a69Q%3D',
+    token:
+      'version=2018-10-31&res=products%2F12342334%2Fdevices%2Ftest&et=32472115200&method=sha1&sign=FHt8BqSNGv0VEJKbHN4zod6a69Q%3D',
   },
   {
     name: 'V8 user level 2022-05-01 sha1',
@@ -106,7 +112,8 @@ const VECTORS: Vector[] = [
     et: 1770000000,
     method: 'sha1',
     version: '2022-05-01',
-    token: 'version=2022-05-01&res=userid%2F511932&et=1770000000&method=sha1&sign=xRvkt1q2HU7quic8C8xb28%2BdrQ4%3D',
+    token:
+      'version=2022-05-01&res=userid%2F511932&et=1770000000&method=sha1&sign=xRvkt1q2HU7quic8C8xb28%2BdrQ4%3D',
   },
   {
     name: 'extra sha256 with / + = in sign',
@@ -125,7 +132,8 @@ const VECTORS: Vector[] = [
     et: 1537255523,
     method: 'sha1',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2F123123%2Fdevices%2Fche1&et=1537255523&method=sha1&sign=N5PgE6RT3FHPOfo6d%2BrjrDKXRPc%3D',
+    token:
+      'version=2018-10-31&res=products%2F123123%2Fdevices%2Fche1&et=1537255523&method=sha1&sign=N5PgE6RT3FHPOfo6d%2BrjrDKXRPc%3D',
   },
   {
     name: 'extra C-SDK defaults',
@@ -134,12 +142,18 @@ const VECTORS: Vector[] = [
     et: 2524579200,
     method: 'sha1',
     version: '2018-10-31',
-    token: 'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=2524579200&method=sha1&sign=7P5uPE%2BP%2FXzQkERc7r7xV0rtDMs%3D',
+    token:
+      'version=2018-10-31&res=products%2FCk2AF9QD2K%2Fdevices%2Ftest&et=2524579200&method=sha1&sign=7P5uPE%2BP%2FXzQkERc7r7xV0rtDMs%3D',
   },
 ];
 
 const SIGN_ONLY = [
-  { res: 'products/123123/devices/mydev', method: 'sha1', version: '2018-10-31', sign: 'p2Bv5QYrZolQCtt68923gtxRCVk=' },
+  {
+    res: 'products/123123/devices/mydev',
+    method: 'sha1',
+    version: '2018-10-31',
+    sign: 'p2Bv5QYrZolQCtt68923gtxRCVk=',
+  },
   { res: 'userid/12321', method: 'md5', version: '2018-10-31', sign: 'iNAy/Ynb+OP/q+pA1Z2YuQ==' },
   { res: 'userid/12321', method: 'sha1', version: '2020-05-29', sign: 'oyasoXdLw7eiH+sDM4QrlF59LvE=' },
   { res: 'userid/12321', method: 'sha1', version: '2022-05-01', sign: 'EWI3xcVT+9vvnk/WOel6VYmSU4I=' },
@@ -149,14 +163,25 @@ describe('protocol/token', () => {
   describe('golden vectors (onenet-protocol.md §2.5)', () => {
     for (const v of VECTORS) {
       it(`signs ${v.name}`, () => {
-        const token = signToken({ key: v.key, res: v.res, et: v.et, method: v.method as SignMethod, version: v.version });
+        const token = signToken({
+          key: v.key,
+          res: v.res,
+          et: v.et,
+          method: v.method as SignMethod,
+          version: v.version,
+        });
         assert.equal(token, v.token);
       });
       it(`parses ${v.name} back to its fields`, () => {
         const parsed = parseToken(v.token);
         assert.ok(parsed.ok);
         assert.deepEqual(
-          { res: parsed.fields.res, et: parsed.fields.et, method: parsed.fields.method, version: parsed.fields.version },
+          {
+            res: parsed.fields.res,
+            et: parsed.fields.et,
+            method: parsed.fields.method,
+            version: parsed.fields.version,
+          },
           { res: v.res, et: v.et, method: v.method, version: v.version },
         );
         assert.equal(computeSignature(v.key, parsed.fields), parsed.fields.sign);
@@ -164,7 +189,10 @@ describe('protocol/token', () => {
     }
     for (const v of SIGN_ONLY) {
       it(`computes sign for ${v.res} ${v.method} ${v.version}`, () => {
-        assert.equal(computeSignature(DOC_KEY, { res: v.res, et: 1537255523, method: v.method, version: v.version }), v.sign);
+        assert.equal(
+          computeSignature(DOC_KEY, { res: v.res, et: 1537255523, method: v.method, version: v.version }),
+          v.sign,
+        );
       });
     }
   });
@@ -185,14 +213,20 @@ describe('protocol/token', () => {
     });
     it('accepts a product-level res when offered', () => {
       const token = signToken({ key: DOC_KEY, res: productResource('Ck2AF9QD2K'), et: now + 60 });
-      assert.equal(verifyToken(token, { ...options, acceptedResources: [res, productResource('Ck2AF9QD2K')] }).ok, true);
+      assert.equal(
+        verifyToken(token, { ...options, acceptedResources: [res, productResource('Ck2AF9QD2K')] }).ok,
+        true,
+      );
     });
     it('refuses an expired token with log code 1104', () => {
       const expired = signToken({ key: DOC_KEY, res, et: now - 1 });
       assert.deepEqual(pick(verifyToken(expired, options)), { ok: false, logCode: 1104 });
     });
     it('refuses a tampered sign with 1106', () => {
-      const tampered = good.replace(/sign=[^&]+/, 'sign=' + encodeURIComponent(Buffer.alloc(32, 1).toString('base64')));
+      const tampered = good.replace(
+        /sign=[^&]+/,
+        'sign=' + encodeURIComponent(Buffer.alloc(32, 1).toString('base64')),
+      );
       assert.deepEqual(pick(verifyToken(tampered, options)), { ok: false, logCode: 1106 });
     });
     it('refuses a token whose et was changed after signing', () => {
@@ -221,7 +255,10 @@ describe('protocol/token', () => {
       }
     });
     it('throws on an unsupported sign method when signing', () => {
-      assert.throws(() => signToken({ key: DOC_KEY, res, et: 1, method: 'sha512' as SignMethod }), /unsupported sign method/);
+      assert.throws(
+        () => signToken({ key: DOC_KEY, res, et: 1, method: 'sha512' as SignMethod }),
+        /unsupported sign method/,
+      );
     });
   });
 });
