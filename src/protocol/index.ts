@@ -5,3 +5,4 @@ export * from './topics';
 export * from './validation';
 export * from './messages';
 export * from './reply-codes';
+export * from './thing-model';

@@ -101,9 +101,10 @@ export function parseToken(token: string): TokenParseResult {
   const values = new Map<string, string>();
   for (const pair of token.split('&')) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) return { ok: false, reason: `malformed token part "${pair.slice(0, 20)}"` };
+    // The reason never quotes the part: a user who pasted a key as the password must not see it echoed.
+    if (eq <= 0) return { ok: false, reason: 'malformed token: a part is not name=value' };
     const decoded = safeDecode(pair.slice(eq + 1));
-    if (decoded === undefined) return { ok: false, reason: `bad percent-encoding in "${pair.slice(0, eq)}"` };
+    if (decoded === undefined) return { ok: false, reason: 'malformed token: bad percent-encoding' };
     values.set(pair.slice(0, eq), decoded);
   }
   const missing = ['version', 'res', 'et', 'method', 'sign'].filter((name) => !values.get(name));

@@ -95,8 +95,10 @@ function checkValue(value: unknown, path: string, depth: number, ancestors: Set<
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto: unknown = Object.getPrototypeOf(value);
+  // Any realm's Object.prototype, not just ours: objects built in a Node-RED function node come
+  // from its vm context, whose Object.prototype is a different object. Its own prototype is null.
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 export function describeType(value: unknown): string {

@@ -254,6 +254,14 @@ describe('protocol/token', () => {
         assert.deepEqual(pick(verifyToken(bad, options)), { ok: false, logCode: 1103 }, bad);
       }
     });
+    it('never echoes any part of a malformed token (a pasted key must not leak)', () => {
+      const pastedKey = 'S3cr3tKeyMaterialABCDEFGHIJKLMNOPQRSTUV/+==';
+      for (const bad of [pastedKey, `version=1&${pastedKey}`, `res=%E0%A4%A&x=${pastedKey}`]) {
+        const parsed = parseToken(bad);
+        assert.ok(!parsed.ok);
+        if (!parsed.ok) assert.ok(!parsed.reason.includes('S3cr3t') && !parsed.reason.includes('%E0'), parsed.reason);
+      }
+    });
     it('throws on an unsupported sign method when signing', () => {
       assert.throws(
         () => signToken({ key: DOC_KEY, res, et: 1, method: 'sha512' as SignMethod }),

@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { isPlainObject } from '../protocol';
+import { parseThingModel } from '../protocol/thing-model';
+import type { EmulatorDevice, EmulatorProduct } from './types';
+
+/**
+ * The devices file the CLI reads: a JSON array. Each entry with a `deviceName` is a device
+ * `{"productId", "deviceName", "key"}` (`deviceKey` is accepted for `key`). An entry without a
+ * `deviceName` describes a product: `{"productId", "accessKey"?, "thingModel"?}`, where
+ * `thingModel` is the model object or the path of a JSON file holding it (relative to this file).
+ */
+export interface DevicesFileContent {
+  devices: EmulatorDevice[];
+  products: EmulatorProduct[];
+}
+
+export function parseDevicesFile(
+  json: unknown,
+  readModel: (path: string) => unknown = () => {
+    throw new Error('thing model files can only be read from a devices file on disk');
+  },
+): DevicesFileContent {
+  if (!Array.isArray(json)) throw new Error('the devices file must hold a JSON array of devices');
+  const content: DevicesFileContent = { devices: [], products: [] };
+  json.forEach((entry: unknown, index) => {
+    const at = `entry ${index}`;
+    if (!isPlainObject(entry)) throw new Error(`${at} must be an object`);
+    if (typeof entry.productId !== 'string' || entry.productId === '')
+      throw new Error(`${at}: "productId" must be a non-empty string`);
+    if (entry.deviceName !== undefined) {
+      if (typeof entry.deviceName !== 'string' || entry.deviceName === '')
+        throw new Error(`${at}: "deviceName" must be a non-empty string`);
+      const key = entry.key ?? entry.deviceKey;
+      if (typeof key !== 'string' || key === '')
+        throw new Error(`${at}: "key" must be the device key (base64)`);
+      content.devices.push({ productId: entry.productId, deviceName: entry.deviceName, key });
+      return;
+    }
+    const product: EmulatorProduct = { productId: entry.productId };
+    if (entry.accessKey !== undefined) {
+      if (typeof entry.accessKey !== 'string' || entry.accessKey === '')
+        throw new Error(`${at}: "accessKey" must be a base64 string`);
+      product.accessKey = entry.accessKey;
+    }
+    if (entry.thingModel !== undefined) {
+      const source = typeof entry.thingModel === 'string' ? readModel(entry.thingModel) : entry.thingModel;
+      product.thingModel = parseThingModel(source, `${at}.thingModel`);
+    }
+    content.products.push(product);
+  });
+  return content;
+}
+
+/** Reads and checks a devices file; errors name the entry at fault, never a key. */
+export function loadDevicesFile(path: string): DevicesFileContent {
+  const readJson = (file: string): unknown => {
+    const text = readFileSync(file, 'utf8');
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      // The parser's message may quote the text around the fault, which could be a key: keep only
+      // where, and do not attach the original as `cause` either.
+      const where = /position \d+/.exec((error as Error).message)?.[0];
+      // eslint-disable-next-line preserve-caught-error
+      throw new Error(`${file} is not valid JSON${where ? ` (at ${where})` : ''}`);
+    }
+  };
+  return parseDevicesFile(readJson(path), (modelPath) => readJson(resolve(dirname(path), modelPath)));
+}

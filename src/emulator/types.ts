@@ -1,0 +1,160 @@
+import type { ThingReply, TopicKind } from '../protocol';
+import type { ThingModel } from '../protocol/thing-model';
+
+/** The public shapes of the emulator; see docs/emulator.md. */
+
+export type { ThingReply, TopicKind, ThingModel };
+
+export interface EmulatorDevice {
+  productId: string;
+  deviceName: string;
+  /** The base64 device key (设备密钥). Never printed. */
+  key: string;
+}
+
+export interface EmulatorProduct {
+  productId: string;
+  /** The base64 product access key; a login token signed with it is accepted too (§2.3). */
+  accessKey?: string;
+  /** When given, identifiers and value types are checked against it (§3.1, §3.2 codes 302/309). */
+  thingModel?: ThingModel;
+}
+
+export interface EmulatorOptions {
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Adds a TLS listener (port default 0). */
+  tls?: { key: string | Buffer; cert: string | Buffer; port?: number };
+  devices?: EmulatorDevice[];
+  products?: EmulatorProduct[];
+  /** Subscriptions one session may hold; more are refused with SUBACK 0x80 (§1.4). Default 10. */
+  maxSubscriptionsPerSession?: number;
+  /** How long platform requests wait for the device's reply (§1.6). Default 5000. */
+  replyDeadlineMs?: number;
+  /**
+   * OneNET's per-device uplink limit (§1.4, Studio "超限后延迟到下一秒处理"). Off by default. When set,
+   * a device's publishes beyond `perSecond` within one wall-clock second are held and handled in the
+   * next second that has room: their PUBACK, storage and reply come later, and the connection's
+   * later packets wait behind them, as OneNET delays "all packets on the connection".
+   */
+  uplinkRateLimit?: { perSecond: number };
+  /** Default true: a session is disconnected when its token's `et` passes. */
+  disconnectOnTokenExpiry?: boolean;
+  /** Plain readable lines (connects, refusals, posts, replies); never a key or a token. */
+  log?: (line: string) => void;
+  /** How many uplink records uplinks() keeps (oldest dropped first). Default 10000. */
+  uplinkLogLimit?: number;
+  /** How many events eventLog() keeps per device. Default 1000. */
+  eventLogLimit?: number;
+}
+
+export interface DeviceRef {
+  productId: string;
+  deviceName: string;
+}
+
+/** Kinds the emulator publishes to a device as a platform request. */
+export type PlatformRequestKind = 'property-set' | 'property-get' | 'service-invoke';
+
+export interface UplinkRecord {
+  productId: string;
+  deviceName: string;
+  kind: TopicKind;
+  topic: string;
+  /** The request id when the payload carried a usable one. */
+  id?: string;
+  /** The parsed JSON, or the raw text when it was not JSON. */
+  payload: unknown;
+  qos: 0 | 1;
+  receivedAt: number;
+}
+
+export interface PropertyRecord {
+  value: unknown;
+  /** The device's `time` when it sent one, else the arrival time (ms). */
+  time: number;
+}
+
+export interface EventRecord {
+  identifier: string;
+  value: unknown;
+  time: number;
+  id: string;
+}
+
+export interface ConnectionInfo {
+  productId: string;
+  deviceName: string;
+  connectedAt: number;
+}
+
+export interface EmulatorStats {
+  /** Successful logins. */
+  connects: number;
+  /** Logins answered with CONNACK 4 (bad username or password). */
+  authFailures: number;
+  /** Sessions closed because the same device logged in again. */
+  kicks: number;
+  /** Accepted device publishes. */
+  publishes: number;
+  /** Every refused CONNECT, auth failures and protocol violations together. */
+  refusals: number;
+}
+
+// Event payloads ('client-connected', ... in OneNetEmulator's doc comment).
+
+export interface ClientConnectedEvent {
+  productId: string;
+  deviceName: string;
+  /** For tests comparing tokens across reconnects; never print it. */
+  token: string;
+}
+export interface ClientRefusedEvent {
+  clientId: string;
+  username: string;
+  reason: string;
+}
+export interface ClientDisconnectedEvent {
+  productId: string;
+  deviceName: string;
+  reason: string;
+}
+export interface KickedEvent {
+  productId: string;
+  deviceName: string;
+}
+export interface ReplyEvent {
+  productId: string;
+  deviceName: string;
+  kind: TopicKind;
+  id: string;
+  code: number;
+}
+export interface SubscribedEvent {
+  productId: string;
+  deviceName: string;
+  filters: string[];
+}
+/** A message the platform sent to a device: a reply to its request, or a platform request. */
+export interface DownlinkEvent {
+  productId: string;
+  deviceName: string;
+  kind: TopicKind;
+  topic: string;
+  id: string;
+  /** For replies. */
+  code?: number;
+}
+
+export interface OneNetEmulatorEvents {
+  'client-connected': [ClientConnectedEvent];
+  'client-refused': [ClientRefusedEvent];
+  'client-disconnected': [ClientDisconnectedEvent];
+  kicked: [KickedEvent];
+  uplink: [UplinkRecord];
+  reply: [ReplyEvent];
+  subscribed: [SubscribedEvent];
+  downlink: [DownlinkEvent];
+}
