@@ -1,0 +1,101 @@
+import { OneNetRequestError, type DownlinkKind, type DownlinkRequest } from '../connection';
+import { SUCCESS_CODE, describeReplyCode } from '../protocol';
+import { replyDataError } from '../protocol/reply-data';
+import type { NodeDef, NodeMessage } from './node-red-types';
+
+export type CommandKindFilter = 'all' | DownlinkKind;
+
+/** `onenet-command-in` flow-file properties (DESIGN.md §3). */
+export interface CommandInNodeDef extends NodeDef {
+  device?: string;
+  kind?: CommandKindFilter | string;
+  service?: string;
+  autoReply?: boolean | string;
+}
+
+/** msg.onenet on a command message: everything onenet-command-reply needs, as plain data. */
+export interface CommandInfo {
+  kind: DownlinkKind;
+  id: string;
+  identifier?: string;
+  /** The onenet-device config node's id, so a reply node without its own device finds the connection. */
+  device: string;
+  receivedAt: number;
+}
+
+export function acceptsRequest(
+  def: Pick<CommandInNodeDef, 'kind' | 'service'>,
+  request: DownlinkRequest,
+): boolean {
+  const kind = def.kind || 'all';
+  if (kind !== 'all' && kind !== request.kind) return false;
+  const service = (def.service ?? '').trim();
+  if (request.kind === 'service-invoke' && service !== '' && request.identifier !== service) return false;
+  return true;
+}
+
+export function toCommandMessage(request: DownlinkRequest, deviceId: string): NodeMessage {
+  const onenet: CommandInfo = {
+    kind: request.kind,
+    id: request.id,
+    device: deviceId,
+    receivedAt: request.receivedAt,
+  };
+  if (request.identifier !== undefined) onenet.identifier = request.identifier;
+  return {
+    payload: request.params,
+    topic:
+      request.kind === 'service-invoke' && request.identifier !== undefined
+        ? request.identifier
+        : request.kind,
+    onenet,
+  };
+}
+
+/** Reads msg.onenet back, or undefined when the msg did not come from onenet-command-in. */
+export function commandInfoOf(msg: NodeMessage): CommandInfo | undefined {
+  const info = msg.onenet;
+  if (typeof info !== 'object' || info === null) return undefined;
+  const { kind, id, identifier, device, receivedAt } = info as Record<string, unknown>;
+  if (kind !== 'property-set' && kind !== 'property-get' && kind !== 'service-invoke') return undefined;
+  if (typeof id !== 'string') return undefined;
+  const parsed: CommandInfo = {
+    kind,
+    id,
+    device: typeof device === 'string' ? device : '',
+    receivedAt: typeof receivedAt === 'number' ? receivedAt : 0,
+  };
+  if (typeof identifier === 'string') parsed.identifier = identifier;
+  return parsed;
+}
+
+export interface ReplyContent {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+/**
+ * The reply a msg asks for: msg.code (default 200), msg.message (default: the code's meaning) and,
+ * for a successful property get or service invoke, msg.payload as data. Error replies and property
+ * set replies carry no data: OneNET only reads code and message from them, and a flow answering an
+ * error usually still has the request's payload in msg.payload. Throws OneNetRequestError 'invalid'
+ * when the data does not fit the request (e.g. a property get answered with a string).
+ */
+export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
+  // A non-integer msg.code is refused by the protocol core with a message naming it.
+  const code = msg.code === undefined ? SUCCESS_CODE : (msg.code as number);
+  const message =
+    typeof msg.message === 'string'
+      ? msg.message
+      : code === SUCCESS_CODE
+        ? 'success'
+        : describeReplyCode(code);
+  const reply: ReplyContent = { code, message };
+  if (code !== SUCCESS_CODE || request.kind === 'property-set') return reply;
+  const problem = replyDataError(request.kind, msg.payload);
+  if (problem)
+    throw new OneNetRequestError('invalid', `reply not sent: ${problem}`, { id: request.id, code });
+  if (msg.payload !== undefined) reply.data = msg.payload;
+  return reply;
+}

@@ -1,0 +1,111 @@
+import type { DeviceConnection } from '../connection';
+import { StatusView } from './connection-status';
+import { findDeviceNode, type DeviceNode } from './device-node';
+import { statusTexts, translator, type Translate } from './i18n';
+import type { Node, NodeAPI } from './node-red-types';
+
+/** Node-RED gives up on a close handler after 15 s; ours must finish well before that. */
+export const CLOSE_GUARD_MS = 4000;
+
+/**
+ * A flow node's hold on device connections: acquires from the device config node, shows the
+ * connection's status on the node, and releases everything when the node closes, so partial and
+ * full deploys leave no users, listeners or sockets behind.
+ *
+ * Most nodes use one device, their own `device` config, acquired as soon as they start (so the
+ * connection is up before the first message). onenet-command-reply may instead use the device a
+ * message came from; those are acquired on first use and released on close too.
+ */
+export class DeviceLink {
+  readonly t: Translate;
+  readonly status: StatusView;
+  private readonly held = new Map<
+    string,
+    { device: DeviceNode; userId: string; connection: DeviceConnection }
+  >();
+  private closed = false;
+
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly node: Node,
+    private readonly ownDeviceId: string | undefined,
+    deviceRequired: boolean,
+  ) {
+    this.t = translator(RED);
+    this.status = new StatusView(node, this.t, statusTexts(RED));
+    node.on('close', (_removed, done) => this.close(done));
+    if (ownDeviceId) {
+      try {
+        this.connectionFor(ownDeviceId);
+      } catch (err) {
+        // Without a working device the node can only fail its messages; say why once, at start.
+        node.error((err as Error).message);
+      }
+    } else if (deviceRequired) {
+      this.status.showProblem('noDeviceStatus');
+    }
+  }
+
+  /** The own device's connection if acquiring it at start worked. */
+  startedConnection(): DeviceConnection | undefined {
+    return this.ownDeviceId ? this.held.get(this.ownDeviceId)?.connection : undefined;
+  }
+
+  /** The connection of the node's own device; throws an Error for the user when there is none. */
+  ownConnection(): DeviceConnection {
+    if (!this.ownDeviceId) throw new Error(this.t('noDevice'));
+    return this.connectionFor(this.ownDeviceId);
+  }
+
+  /**
+   * The connection of config node `deviceId`, acquired on first use. Acquiring again after a failure
+   * is deliberate: a conflict with another config node may have gone away since.
+   */
+  connectionFor(deviceId: string): DeviceConnection {
+    if (this.closed) throw new Error('node is closing');
+    const existing = this.held.get(deviceId);
+    if (existing) {
+      this.status.follow(existing.connection);
+      return existing.connection;
+    }
+    const device = findDeviceNode(this.RED, deviceId);
+    if (!device) {
+      this.status.showProblem('noDeviceStatus');
+      throw new Error(this.t('noDevice'));
+    }
+    // One pool user per (flow node, device): the node's own device under its plain id, as the
+    // connection layer documents; any other device under a derived id, so each is counted once.
+    const userId = deviceId === this.ownDeviceId ? this.node.id : `${this.node.id}@${deviceId}`;
+    let connection: DeviceConnection;
+    try {
+      connection = device.acquireConnection(userId);
+    } catch (err) {
+      this.status.showProblem('error');
+      throw err;
+    }
+    this.held.set(deviceId, { device, userId, connection });
+    this.status.follow(connection);
+    return connection;
+  }
+
+  private close(done: () => void): void {
+    this.closed = true;
+    this.status.stop();
+    const releases = [...this.held.values()].map(({ device, userId }) =>
+      device.releaseConnection(userId).catch((err: unknown) => {
+        this.node.warn(`releasing the OneNET connection failed: ${(err as Error).message}`);
+      }),
+    );
+    this.held.clear();
+    // The connection layer promises to close within 2 s; the guard keeps a broken promise from
+    // holding up a deploy until Node-RED's own timeout.
+    let guard: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      guard = setTimeout(resolve, CLOSE_GUARD_MS);
+    });
+    void Promise.race([Promise.all(releases), timedOut]).then(() => {
+      clearTimeout(guard);
+      done();
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import type { DeviceConnection } from '../connection';
+import type { NodeAPI, Node } from './node-red-types';
+
+export const DEVICE_NODE_TYPE = 'onenet-device';
+
+/** What an `onenet-device` config node offers the flow nodes that use it. */
+export interface DeviceNodeApi {
+  /** "productId/deviceName", for messages; never contains the key. */
+  readonly deviceLabel: string;
+  /**
+   * The shared connection for this device, counted as used by `userId` until releaseConnection.
+   * Throws an Error that tells the user what to fix when the config is invalid or conflicts with
+   * another config node for the same device.
+   */
+  acquireConnection(userId: string): DeviceConnection;
+  releaseConnection(userId: string): Promise<void>;
+}
+
+export type DeviceNode = Node & DeviceNodeApi;
+
+/** The config node with this id, or undefined when it is missing or not an onenet-device. */
+export function findDeviceNode(RED: NodeAPI, id: unknown): DeviceNode | undefined {
+  if (typeof id !== 'string' || id === '') return undefined;
+  const node = RED.nodes.getNode(id);
+  if (node === null || node.type !== DEVICE_NODE_TYPE) return undefined;
+  const candidate = node as Partial<DeviceNodeApi>;
+  return typeof candidate.acquireConnection === 'function' ? (node as DeviceNode) : undefined;
+}

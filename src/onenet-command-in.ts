@@ -1,0 +1,48 @@
+import type { DownlinkErrorEvent } from './connection';
+import { DeviceLink } from './node-red/device-link';
+import { acceptsRequest, toCommandMessage, type CommandInNodeDef } from './node-red/command';
+import type { Node, NodeAPI } from './node-red/node-red-types';
+
+/**
+ * `onenet-command-in`: one message per platform request (property set, property get, service
+ * invoke) for its device, filtered by `kind` and `service`. With `autoReply`, property sets are
+ * answered 200 at once; the message still goes out so the flow can apply the values.
+ */
+export = function registerCommandInNode(RED: NodeAPI): void {
+  function OneNetCommandInNode(this: Node, def: CommandInNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const link = new DeviceLink(RED, this, def.device, true);
+    const connection = link.startedConnection();
+    // Without one, DeviceLink has already shown and logged why; there is nothing to listen to.
+    if (!connection || !def.device) return;
+    const deviceId = def.device;
+    // Hand-written flows sometimes carry the checkbox as a string.
+    const autoReply = def.autoReply === true || def.autoReply === 'true';
+    const removeHandler = connection.onDownlink((request) => {
+      if (!acceptsRequest(def, request)) return;
+      if (autoReply && request.kind === 'property-set') {
+        connection.reply(request, 200).then(
+          (outcome) => {
+            // 'duplicate' means another auto-replying node answered first: fine, one reply went out.
+            if (outcome === 'late') this.warn(link.t('lateReply', { id: request.id }));
+          },
+          (err: unknown) => this.error(`automatic reply to ${request.id} failed: ${(err as Error).message}`),
+        );
+      }
+      this.send(toCommandMessage(request, deviceId));
+    });
+    // Malformed platform requests have no msg to hand to a Catch node, and the fault is the
+    // platform's, not the flow's: a warning in the debug sidebar and the log says what was dropped.
+    const onDownlinkError = (event: DownlinkErrorEvent): void => {
+      this.warn(`ignored a malformed OneNET request on ${event.topic}: ${event.reason}`);
+    };
+    connection.on('downlink-error', onDownlinkError);
+    this.on('close', (_removed, done) => {
+      removeHandler();
+      connection.off('downlink-error', onDownlinkError);
+      done();
+    });
+  }
+
+  RED.nodes.registerType('onenet-command-in', OneNetCommandInNode);
+};

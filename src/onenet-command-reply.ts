@@ -1,0 +1,42 @@
+import { commandInfoOf, replyOf } from './node-red/command';
+import { DeviceLink } from './node-red/device-link';
+import { runInput } from './node-red/input';
+import type { Node, NodeAPI, NodeDef } from './node-red/node-red-types';
+
+interface CommandReplyNodeDef extends NodeDef {
+  device?: string;
+}
+
+/**
+ * `onenet-command-reply`: answers the platform request a msg from onenet-command-in carries, with
+ * msg.code (default 200), msg.message and msg.payload as data. The device is the node's own, or the
+ * one the request came from. A second answer to the same request is not sent, only warned about.
+ */
+export = function registerCommandReplyNode(RED: NodeAPI): void {
+  function OneNetCommandReplyNode(this: Node, def: CommandReplyNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const ownDevice = def.device || undefined;
+    const link = new DeviceLink(RED, this, ownDevice, false);
+    this.on('input', (msg, _send, done) => {
+      const request = commandInfoOf(msg);
+      const connectionOf = () => {
+        if (ownDevice) return link.ownConnection();
+        if (request?.device) return link.connectionFor(request.device);
+        throw new Error(msg.action ? link.t('noDevice') : link.t('noOnenet'));
+      };
+      runInput(link, msg, done, connectionOf, async (connection) => {
+        if (!request) throw new Error(link.t('noOnenet'));
+        const reply = replyOf(request, msg);
+        const outcome = await connection.reply(request, reply.code, reply.data, reply.message);
+        if (outcome === 'duplicate') {
+          this.warn(link.t('duplicateReply', { id: request.id }));
+          return;
+        }
+        if (outcome === 'late') this.warn(link.t('lateReply', { id: request.id }));
+        link.status.showReplied(reply.code);
+      });
+    });
+  }
+
+  RED.nodes.registerType('onenet-command-reply', OneNetCommandReplyNode);
+};

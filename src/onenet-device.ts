@@ -1,0 +1,91 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import {
+  defaultPool,
+  type DeviceConnection,
+  type DeviceIdentity,
+  type DuplicateIdentityEvent,
+} from './connection';
+import { DEVICE_NODE_TYPE, type DeviceNodeApi } from './node-red/device-node';
+import {
+  DeviceConfigError,
+  describeDevice,
+  toDeviceSettings,
+  usesTls,
+  type DeviceConfigDef,
+  type DeviceSettings,
+} from './node-red/device-settings';
+import { translator } from './node-red/i18n';
+import type { Node, NodeAPI } from './node-red/node-red-types';
+
+/** The core tls-config node's one method we use (core 05-tls.js). */
+interface TlsConfigNode extends Node {
+  addTLSOptions(options: TlsConnectionOptions): TlsConnectionOptions;
+}
+
+/**
+ * `onenet-device`: holds one OneNET device's settings and key (a password credential, so it never
+ * appears in flows.json or back in the editor). It does not connect by itself: flow nodes acquire the
+ * pooled connection through it when they start and release it when they close.
+ */
+export = function registerDeviceNode(RED: NodeAPI): void {
+  const t = translator(RED);
+
+  function tlsOptionsOf(def: DeviceConfigDef): TlsConnectionOptions | undefined {
+    if (!usesTls(def) || !def.tlsConfig) return undefined;
+    const tlsNode = RED.nodes.getNode(def.tlsConfig) as TlsConfigNode | null;
+    if (!tlsNode || typeof tlsNode.addTLSOptions !== 'function') {
+      throw new DeviceConfigError('the TLS configuration node chosen for this device does not exist');
+    }
+    return tlsNode.addTLSOptions({});
+  }
+
+  function OneNetDeviceNode(this: Node, def: DeviceConfigDef): void {
+    RED.nodes.createNode(this, def);
+    let settings: DeviceSettings | undefined;
+    let configProblem: string | undefined;
+    try {
+      settings = toDeviceSettings(def, this.credentials?.key, tlsOptionsOf(def));
+    } catch (err) {
+      configProblem = (err as Error).message;
+    }
+    const deviceLabel = settings
+      ? describeDevice(settings.identity)
+      : `${def.productId ?? ''}/${def.deviceName ?? ''}`;
+
+    const api: DeviceNodeApi = {
+      deviceLabel,
+      acquireConnection: (userId: string): DeviceConnection => {
+        if (!settings) {
+          throw new DeviceConfigError(`OneNET device ${deviceLabel}: ${configProblem ?? 'invalid settings'}`);
+        }
+        return defaultPool.acquire(settings.identity, settings.options, userId, this.id);
+      },
+      releaseConnection: (userId: string): Promise<void> => defaultPool.release(userId),
+    };
+    Object.assign(this, api);
+
+    let warnedDuplicate = false;
+    const onDuplicateIdentity = (event: DuplicateIdentityEvent): void => {
+      // Every config node of the device hears the event; the first owner speaks for all of them.
+      if (warnedDuplicate || !settings || event.owners[0] !== this.id) return;
+      if (!sameIdentity(event.identity, settings.identity)) return;
+      warnedDuplicate = true;
+      this.warn(
+        t('duplicateIdentity', { count: event.owners.length, device: describeDevice(event.identity) }),
+      );
+    };
+    defaultPool.on('duplicate-identity', onDuplicateIdentity);
+    this.on('close', (_removed, done) => {
+      defaultPool.off('duplicate-identity', onDuplicateIdentity);
+      done();
+    });
+  }
+
+  RED.nodes.registerType(DEVICE_NODE_TYPE, OneNetDeviceNode, { credentials: { key: { type: 'password' } } });
+};
+
+function sameIdentity(a: DeviceIdentity, b: DeviceIdentity): boolean {
+  return (
+    a.host === b.host && a.port === b.port && a.productId === b.productId && a.deviceName === b.deviceName
+  );
+}

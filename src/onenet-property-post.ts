@@ -1,0 +1,29 @@
+import { DeviceLink } from './node-red/device-link';
+import { runInput } from './node-red/input';
+import type { Node, NodeAPI } from './node-red/node-red-types';
+import { postAndForward, postOptions, type PostNodeDef } from './node-red/post';
+
+/**
+ * `onenet-property-post`: msg.payload `{identifier: value}` (or `{identifier: {value, time}}`) is
+ * posted as the device's properties; the msg goes on with msg.onenet once OneNET accepted it.
+ */
+export = function registerPropertyPostNode(RED: NodeAPI): void {
+  function OneNetPropertyPostNode(this: Node, def: PostNodeDef): void {
+    RED.nodes.createNode(this, def);
+    const link = new DeviceLink(RED, this, def.device, true);
+    this.on('input', (msg, send, done) => {
+      runInput(
+        link,
+        msg,
+        done,
+        () => link.ownConnection(),
+        (connection) =>
+          postAndForward(link, msg, send, () =>
+            connection.request('property-post', msg.payload, postOptions(def, msg)),
+          ),
+      );
+    });
+  }
+
+  RED.nodes.registerType('onenet-property-post', OneNetPropertyPostNode);
+};

@@ -1,0 +1,252 @@
+import assert from 'node:assert/strict';
+import type { OneNetEmulator } from '../../src/emulator';
+import type { DeviceNodeApi } from '../../src/node-red/device-node';
+import {
+  DEVICE,
+  MESSAGES,
+  STATUS,
+  callHistory,
+  catchAll,
+  collect,
+  delay,
+  errorText,
+  deviceConfig,
+  flowNode,
+  helper,
+  load,
+  nextCall,
+  nextMessage,
+  node,
+  startEmulator,
+  unloadAndCheckPool,
+  waitConnected,
+  waitFor,
+  waitStatus,
+  type FlowNode,
+} from './support';
+
+type Msg = Record<string, unknown>;
+
+describe('onenet-command-in and onenet-command-reply', function () {
+  this.timeout(15000);
+  let emulator: OneNetEmulator;
+  let replies: Array<{ kind: string; id: string; code: number }>;
+
+  before(async () => {
+    emulator = await startEmulator();
+    emulator.on('reply', (reply: { kind: string; id: string; code: number }) => replies.push(reply));
+  });
+  after(async () => {
+    await emulator.close();
+  });
+  beforeEach(() => {
+    replies = [];
+  });
+  afterEach(async () => {
+    await unloadAndCheckPool();
+  });
+
+  /** command-in -> helper "requests"; the test plays the user's flow and hands the msg to "reply". */
+  async function loadCommands(
+    commandIn: Record<string, unknown> = {},
+    reply: Record<string, unknown> = {},
+    extra: FlowNode[] = [],
+  ): Promise<void> {
+    await load([
+      deviceConfig(emulator),
+      flowNode(
+        'in',
+        'onenet-command-in',
+        { device: 'cfg', kind: 'all', service: '', autoReply: false, ...commandIn },
+        [['requests']],
+      ),
+      flowNode('requests', 'helper'),
+      flowNode('reply', 'onenet-command-reply', { device: '', ...reply }, []),
+      ...catchAll(),
+      ...extra,
+    ]);
+    await waitConnected(emulator);
+  }
+
+  it('round-trips a property set: request out, reply 200 back to the platform', async () => {
+    await loadCommands();
+    const request = nextMessage('requests');
+    const platform = emulator.setProperty(DEVICE, { targetTemperature: 21 });
+    const msg = await request;
+    assert.deepEqual(msg.payload, { targetTemperature: 21 });
+    assert.equal(msg.topic, 'property-set');
+    const onenet = msg.onenet as Msg;
+    assert.equal(onenet.kind, 'property-set');
+    assert.equal(onenet.device, 'cfg');
+    assert.match(String(onenet.id), /^\d+$/);
+    assert.ok(Math.abs(Number(onenet.receivedAt) - Date.now()) < 2000);
+    assert.equal(onenet.identifier, undefined);
+    node('reply').receive(msg);
+    const reply = await platform;
+    assert.equal(reply.code, 200);
+    assert.equal(reply.msg, 'success');
+    assert.equal(reply.id, onenet.id);
+    await waitStatus('reply', STATUS.replied);
+  });
+
+  it('round-trips a property get with {identifier: value} data', async () => {
+    await loadCommands();
+    const request = nextMessage('requests');
+    const platform = emulator.getProperty(DEVICE, ['temperature', 'humidity']);
+    const msg = await request;
+    assert.deepEqual(msg.payload, ['temperature', 'humidity']);
+    assert.equal(msg.topic, 'property-get');
+    node('reply').receive({ ...msg, payload: { temperature: 20.5, humidity: 44 } });
+    const reply = await platform;
+    assert.equal(reply.code, 200);
+    assert.deepEqual(reply.data, { temperature: 20.5, humidity: 44 });
+  });
+
+  it('round-trips a service invoke with the output as data, msg.topic = service identifier', async () => {
+    await loadCommands();
+    const request = nextMessage('requests');
+    const platform = emulator.invokeService(DEVICE, 'reboot', { delaySeconds: 1 });
+    const msg = await request;
+    assert.deepEqual(msg.payload, { delaySeconds: 1 });
+    assert.equal(msg.topic, 'reboot');
+    assert.equal((msg.onenet as Msg).identifier, 'reboot');
+    node('reply').receive({ ...msg, payload: { accepted: true } });
+    const reply = await platform;
+    assert.equal(reply.code, 200);
+    assert.deepEqual(reply.data, { accepted: true });
+    assert.equal(replies.at(-1)?.kind, 'service-invoke-reply');
+  });
+
+  it('answers with msg.code and msg.message, or the code meaning by default', async () => {
+    await loadCommands();
+    let request = nextMessage('requests');
+    let platform = emulator.setProperty(DEVICE, { targetTemperature: 99 });
+    node('reply').receive({ ...(await request), code: 302, message: 'targetTemperature out of range' });
+    assert.deepEqual(await platform.then((r) => [r.code, r.msg]), [302, 'targetTemperature out of range']);
+    request = nextMessage('requests');
+    platform = emulator.getProperty(DEVICE, ['nope']);
+    node('reply').receive({ ...(await request), code: 309, payload: {} });
+    assert.deepEqual(await platform.then((r) => [r.code, r.msg]), [309, 'identifier not exist']);
+  });
+
+  it('replies once to a msg that arrives twice, and warns about the second', async () => {
+    await loadCommands();
+    const request = nextMessage('requests');
+    const platform = emulator.setProperty(DEVICE, { targetTemperature: 20 });
+    const msg = await request;
+    const caught = collect('catch-out');
+    node('reply').receive(msg);
+    await platform;
+    const warned = nextCall('reply', 'warn');
+    node('reply').receive({ ...msg });
+    assert.deepEqual(await warned, [MESSAGES.duplicateReply]);
+    await delay(100);
+    assert.equal(replies.length, 1, 'the platform got one reply');
+    assert.equal(caught.length, 0, 'a duplicate is a warning, not an error');
+  });
+
+  it('fails a msg without msg.onenet, so a Catch node sees it', async () => {
+    await loadCommands();
+    const caught = nextMessage('catch-out');
+    node('reply').receive({ payload: { temperature: 1 } });
+    assert.equal(errorText(await caught), `Error: ${MESSAGES.noOnenet}`);
+  });
+
+  it('fails invalid reply data before sending (a property get answered with a non-object)', async () => {
+    await loadCommands();
+    const request = nextMessage('requests');
+    const platform = emulator.getProperty(DEVICE, ['temperature']).catch((err: Error) => err);
+    const msg = await request;
+    const caught = nextMessage('catch-out');
+    node('reply').receive({ ...msg, payload: 'twenty' });
+    const failed = await caught;
+    assert.match(errorText(failed), /object/);
+    await delay(100);
+    assert.equal(replies.length, 0, 'nothing was sent');
+    // Answer properly so the platform request does not wait for its deadline.
+    node('reply').receive({ ...msg, payload: { temperature: 20 } });
+    assert.equal(((await platform) as { code: number }).code, 200);
+  });
+
+  it('answers property sets at once with autoReply, and still passes the msg on', async () => {
+    await loadCommands({ kind: 'property-set', autoReply: true });
+    const request = nextMessage('requests');
+    const reply = await emulator.setProperty(DEVICE, { targetTemperature: 22 });
+    assert.equal(reply.code, 200);
+    assert.deepEqual((await request).payload, { targetTemperature: 22 });
+  });
+
+  it('passes on only the chosen kind and service', async () => {
+    await loadCommands({ kind: 'service-invoke', service: 'reboot' });
+    const requests = collect('requests');
+    const ignored = [
+      emulator.setProperty(DEVICE, { targetTemperature: 22 }).catch(() => 'no reply'),
+      emulator.invokeService(DEVICE, 'calibrate', {}).catch(() => 'no reply'),
+    ];
+    const platform = emulator.invokeService(DEVICE, 'reboot', {});
+    await waitFor(() => requests.length > 0, 'the reboot request');
+    node('reply').receive({ ...requests[0], payload: {} });
+    assert.equal((await platform).code, 200);
+    await delay(200);
+    assert.deepEqual(
+      requests.map((m) => m.topic),
+      ['reboot'],
+    );
+    // The ignored requests get no answer; stop waiting for them with the emulator in after().
+    void ignored;
+  });
+
+  it('uses its own device config when set, whatever msg.onenet.device says', async () => {
+    await loadCommands({}, { device: 'cfg' });
+    const request = nextMessage('requests');
+    const platform = emulator.setProperty(DEVICE, { targetTemperature: 23 });
+    const msg = await request;
+    node('reply').receive({ ...msg, onenet: { ...(msg.onenet as Msg), device: 'not-a-config-node' } });
+    assert.equal((await platform).code, 200);
+  });
+
+  it('fails when msg.onenet.device names no device config and the node has none', async () => {
+    await loadCommands();
+    const caught = nextMessage('catch-out');
+    node('reply').receive({
+      payload: {},
+      onenet: { kind: 'property-set', id: '5', device: 'gone', receivedAt: Date.now() },
+    });
+    assert.equal(errorText(await caught), `Error: ${MESSAGES.noDevice}`);
+  });
+
+  it('warns about malformed platform requests the connection reports, once per report', async () => {
+    await loadCommands();
+    const device = helper.getNode('cfg') as unknown as DeviceNodeApi;
+    const connection = device.acquireConnection('probe');
+    try {
+      const warned = nextCall('in', 'warn');
+      connection.emit('downlink-error', {
+        topic: '$sys/p/d/thing/property/set',
+        reason: 'malformed JSON',
+        id: '7',
+      });
+      const [text] = await warned;
+      assert.match(String(text), /thing\/property\/set.*malformed JSON/);
+      await delay(50);
+      assert.equal(callHistory('in', 'warn').length, 1);
+    } finally {
+      await device.releaseConnection('probe');
+    }
+  });
+
+  it('still sends a reply after the 5 s deadline, with a warning', async function () {
+    this.timeout(12000);
+    await loadCommands();
+    const request = nextMessage('requests');
+    const platform = emulator.setProperty(DEVICE, { targetTemperature: 24 }).catch((err: Error) => err);
+    const msg = await request;
+    await platform; // the emulator gives up at its 5 s deadline
+    await delay(5100 - (Date.now() - Number((msg.onenet as Msg).receivedAt)));
+    const warned = nextCall('reply', 'warn');
+    const sent = new Promise<void>((resolve) => emulator.once('uplink', () => resolve()));
+    node('reply').receive(msg);
+    assert.deepEqual(await warned, [MESSAGES.lateReply]);
+    await sent;
+  });
+});

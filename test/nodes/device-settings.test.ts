@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import {
+  DeviceConfigError,
+  describeDevice,
+  toDeviceSettings,
+  type DeviceConfigDef,
+} from '../../src/node-red/device-settings';
+
+const KEY = 'c2VjcmV0LWRldmljZS1rZXktZm9yLXRlc3Rz';
+
+function def(overrides: Partial<DeviceConfigDef> = {}): DeviceConfigDef {
+  return { id: 'cfg', type: 'onenet-device', productId: 'Prod01', deviceName: 'dev-1', ...overrides };
+}
+
+describe('onenet-device settings mapping', () => {
+  it('fills the contract defaults: TLS on, OneNET TLS host and port, sha256, 30 days, keepalive 120, fail', () => {
+    const { identity, options } = toDeviceSettings(def(), KEY);
+    assert.deepEqual(identity, {
+      host: 'mqttstls.heclouds.com',
+      port: 8883,
+      productId: 'Prod01',
+      deviceName: 'dev-1',
+    });
+    assert.deepEqual(options, {
+      key: KEY,
+      signMethod: 'sha256',
+      tokenTtlSeconds: 2592000,
+      keepaliveSeconds: 120,
+      tls: true,
+      offlinePolicy: 'fail',
+    });
+  });
+
+  it('uses the plain host and port 1883 when TLS is off (boolean or the string "false")', () => {
+    for (const tls of [false, 'false'] as const) {
+      const { identity, options } = toDeviceSettings(def({ tls }), KEY);
+      assert.equal(identity.host, 'mqtts.heclouds.com');
+      assert.equal(identity.port, 1883);
+      assert.equal(options.tls, false);
+    }
+  });
+
+  it('takes host, port, keepalive, token lifetime and sign method from the editor strings', () => {
+    const { identity, options } = toDeviceSettings(
+      def({
+        host: ' 127.0.0.1 ',
+        port: '18830',
+        tls: false,
+        keepalive: '30',
+        tokenTtl: '3600',
+        signMethod: 'md5',
+      }),
+      KEY,
+    );
+    assert.equal(identity.host, '127.0.0.1');
+    assert.equal(identity.port, 18830);
+    assert.equal(options.keepaliveSeconds, 30);
+    assert.equal(options.tokenTtlSeconds, 3600);
+    assert.equal(options.signMethod, 'md5');
+  });
+
+  it('passes the options of a tls-config node through only while TLS is on', () => {
+    const tlsOptions = { ca: 'CA', rejectUnauthorized: true };
+    assert.equal(toDeviceSettings(def(), KEY, tlsOptions).options.tls, tlsOptions);
+    assert.equal(toDeviceSettings(def({ tls: false }), KEY, tlsOptions).options.tls, false);
+  });
+
+  it('maps offlinePolicy "queue" and treats anything else, including a missing property, as "fail"', () => {
+    assert.equal(toDeviceSettings(def({ offlinePolicy: 'queue' }), KEY).options.offlinePolicy, 'queue');
+    assert.equal(toDeviceSettings(def({ offlinePolicy: 'bogus' }), KEY).options.offlinePolicy, 'fail');
+    assert.equal(toDeviceSettings(def(), KEY).options.offlinePolicy, 'fail');
+  });
+
+  const refusals: Array<[string, Partial<DeviceConfigDef>, RegExp]> = [
+    ['an empty product id', { productId: '' }, /product id is required/],
+    ['a product id with a slash', { productId: 'a/b' }, /product id/],
+    ['a device name with a slash', { deviceName: 'a/b' }, /device name/],
+    ['port 70000', { port: '70000' }, /port must be a whole number, 1\.\.65535/],
+    ['port "abc"', { port: 'abc' }, /port/],
+    ['keepalive 5', { keepalive: 5 }, /keepalive must be a whole number, 10\.\.1800/],
+    ['keepalive 1801', { keepalive: '1801' }, /keepalive/],
+    ['token lifetime 10 s', { tokenTtl: '10' }, /token lifetime must be a whole number, at least 60/],
+    ['sign method sha512', { signMethod: 'sha512' }, /sign method must be one of md5, sha1, sha256/],
+  ];
+  for (const [what, overrides, message] of refusals) {
+    it(`refuses ${what} with a message naming the field`, () => {
+      assert.throws(
+        () => toDeviceSettings(def(overrides), KEY),
+        (err: unknown) => {
+          assert.ok(err instanceof DeviceConfigError);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
+    });
+  }
+
+  it('refuses a missing or blank key without echoing anything secret', () => {
+    for (const key of [undefined, '', '   ']) {
+      assert.throws(() => toDeviceSettings(def(), key), /device key is missing/);
+    }
+  });
+
+  it('never puts the key into an error message', () => {
+    try {
+      toDeviceSettings(def({ port: 'nope' }), KEY);
+      assert.fail('expected a config error');
+    } catch (err) {
+      assert.ok(!(err as Error).message.includes(KEY));
+    }
+  });
+
+  it('describes a device as productId/deviceName', () => {
+    assert.equal(describeDevice(toDeviceSettings(def(), KEY).identity), 'Prod01/dev-1');
+  });
+});
