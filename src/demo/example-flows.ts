@@ -55,5 +55,12 @@ export function mergeExamples(examples: FlowNode[][], target: DemoTarget): FlowN
 }
 
 export function pointAtEmulator(node: FlowNode, target: DemoTarget): FlowNode {
-  return { ...node, host: target.host, port: target.port, tls: false, tlsConfig: '', credentials: { key: target.key } };
+  return {
+    ...node,
+    host: target.host,
+    port: target.port,
+    tls: false,
+    tlsConfig: '',
+    credentials: { key: target.key },
+  };
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 /** Starts a real Node-RED for the demo, with this package installed in its user directory. */
 
@@ -41,7 +41,11 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
   }
 }
 
-export async function startNodeRed(userDir: string, port: number, onLine: (line: string) => void): Promise<NodeRedProcess> {
+export async function startNodeRed(
+  userDir: string,
+  port: number,
+  onLine: (line: string) => void,
+): Promise<NodeRedProcess> {
   const redJs = require.resolve('node-red/red.js');
   const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--port', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,7 +83,9 @@ async function waitForAdminApi(url: string, child: ChildProcess): Promise<void> 
   throw new Error('Node-RED did not start within 60 s');
 }
 
-export async function getFlows(url: string): Promise<Array<{ id: string; type: string; [key: string]: unknown }>> {
+export async function getFlows(
+  url: string,
+): Promise<Array<{ id: string; type: string; [key: string]: unknown }>> {
   const response = await fetch(`${url}/flows`, { headers: { Accept: 'application/json' } });
   if (!response.ok) throw new Error(`GET /flows answered ${response.status}`);
   return (await response.json()) as Array<{ id: string; type: string }>;

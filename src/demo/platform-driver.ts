@@ -14,7 +14,8 @@ export interface PlatformAction {
 export const DEMO_ACTIONS: PlatformAction[] = [
   {
     describe: 'set property targetTemperature',
-    run: (emulator, device) => emulator.setProperty(device, { targetTemperature: 18 + Math.round(Math.random() * 8) }),
+    run: (emulator, device) =>
+      emulator.setProperty(device, { targetTemperature: 18 + Math.round(Math.random() * 8) }),
   },
   {
     describe: 'get properties temperature, humidity',
@@ -36,7 +37,10 @@ export function startPlatformDriver(
   const timer = setInterval(() => {
     const action = DEMO_ACTIONS[next++ % DEMO_ACTIONS.length];
     action.run(emulator, device).then(
-      (reply) => print(`${action.describe}: device replied ${reply.code} ${reply.msg}${reply.data === undefined ? '' : ' ' + JSON.stringify(reply.data)}`),
+      (reply) =>
+        print(
+          `${action.describe}: device replied ${reply.code} ${reply.msg}${reply.data === undefined ? '' : ' ' + JSON.stringify(reply.data)}`,
+        ),
       (err: Error) => print(`${action.describe}: ${err.message}`),
     );
   }, intervalMs);

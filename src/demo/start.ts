@@ -20,15 +20,24 @@ const COMMAND_INTERVAL_MS = Number(process.env.ONENET_DEMO_INTERVAL_MS ?? 10_000
 
 /** The examples name this device; its key is made once per demo directory and kept there. */
 function loadOrCreateDemoDevice(): EmulatorDevice {
-  if (existsSync(DEMO_DEVICE_FILE)) return JSON.parse(readFileSync(DEMO_DEVICE_FILE, 'utf8')) as EmulatorDevice;
+  if (existsSync(DEMO_DEVICE_FILE))
+    return JSON.parse(readFileSync(DEMO_DEVICE_FILE, 'utf8')) as EmulatorDevice;
   mkdirSync(USER_DIR, { recursive: true });
-  const device = { productId: 'demoProduct', deviceName: 'demo-device-1', key: randomBytes(32).toString('base64') };
+  const device = {
+    productId: 'demoProduct',
+    deviceName: 'demo-device-1',
+    key: randomBytes(32).toString('base64'),
+  };
   writeFileSync(DEMO_DEVICE_FILE, JSON.stringify(device, null, 2));
   return device;
 }
 
 async function startEmulator(device: EmulatorDevice): Promise<OneNetEmulator> {
-  const options = { host: '127.0.0.1', devices: [device], log: (line: string) => console.log(`[emulator] ${line}`) };
+  const options = {
+    host: '127.0.0.1',
+    devices: [device],
+    log: (line: string) => console.log(`[emulator] ${line}`),
+  };
   try {
     return await OneNetEmulator.start({ ...options, port: PREFERRED_EMULATOR_PORT });
   } catch {
@@ -57,14 +66,22 @@ async function main(): Promise<void> {
   const emulator = await startEmulator(device);
   prepareUserDir(USER_DIR, PACKAGE_ROOT);
   const nodeRed = await startNodeRed(USER_DIR, NODE_RED_PORT, (line) => console.log(`[node-red] ${line}`));
-  await deployDemoFlows(nodeRed.url, { host: emulator.host, port: emulator.port, key: device.key }, process.argv.includes('--reset'));
-  const stopDriver = startPlatformDriver(emulator, device, COMMAND_INTERVAL_MS, (line) => console.log(`[console] ${line}`));
+  await deployDemoFlows(
+    nodeRed.url,
+    { host: emulator.host, port: emulator.port, key: device.key },
+    process.argv.includes('--reset'),
+  );
+  const stopDriver = startPlatformDriver(emulator, device, COMMAND_INTERVAL_MS, (line) =>
+    console.log(`[console] ${line}`),
+  );
 
   console.log('');
   console.log(`  Node-RED with the OneNET nodes:  ${nodeRed.url}`);
   console.log(`  OneNET emulator (MQTT):          mqtt://${emulator.host}:${emulator.port}`);
   console.log(`  Demo device: product ${device.productId}, device ${device.deviceName}`);
-  console.log('  Open the editor, then the Debug sidebar, to watch posts and commands. Ctrl-C stops everything.');
+  console.log(
+    '  Open the editor, then the Debug sidebar, to watch posts and commands. Ctrl-C stops everything.',
+  );
   console.log('');
 
   let stopping = false;

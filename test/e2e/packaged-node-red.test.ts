@@ -14,7 +14,11 @@ import { freePort, installPackedPackage, waitFor, type PackedInstall } from '../
  * admin HTTP API against the emulator, and check what the emulator saw.
  */
 
-const device = { productId: 'demoProduct', deviceName: 'demo-device-1', key: randomBytes(32).toString('base64') };
+const device = {
+  productId: 'demoProduct',
+  deviceName: 'demo-device-1',
+  key: randomBytes(32).toString('base64'),
+};
 
 describe('end to end: packed package in a real Node-RED', function () {
   this.timeout(180_000);
@@ -43,34 +47,69 @@ describe('end to end: packed package in a real Node-RED', function () {
     for (const expected of ['examples', 'nodes', 'package.json', 'README.md', 'README.zh-CN.md', 'LICENSE']) {
       assert.ok(top.includes(expected), `missing ${expected}`);
     }
-    for (const unexpected of ['src', 'test', '.ci', 'tsconfig.json', 'bench']) assert.ok(!top.includes(unexpected), `ships ${unexpected}`);
+    for (const unexpected of ['src', 'test', '.ci', 'tsconfig.json', 'bench'])
+      assert.ok(!top.includes(unexpected), `ships ${unexpected}`);
     const nodes = readdirSync(join(installed, 'nodes'));
-    for (const type of ['onenet-device', 'onenet-property-post', 'onenet-event-post', 'onenet-command-in', 'onenet-command-reply']) {
+    for (const type of [
+      'onenet-device',
+      'onenet-property-post',
+      'onenet-event-post',
+      'onenet-command-in',
+      'onenet-command-reply',
+    ]) {
       assert.ok(nodes.includes(`${type}.js`) && nodes.includes(`${type}.html`), type);
     }
   });
 
   it('loads all five node types into Node-RED without errors', async () => {
     const response = await fetch(`${nodeRed!.url}/nodes`, { headers: { Accept: 'application/json' } });
-    const sets = (await response.json()) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>;
+    const sets = (await response.json()) as Array<{
+      module: string;
+      types: string[];
+      enabled: boolean;
+      err?: string;
+    }>;
     const ours = sets.filter((set) => set.module === '@iot-flows/node-red-onenet');
-    assert.deepEqual(ours.map((set) => set.err ?? null), [null, null, null, null, null], JSON.stringify(ours));
     assert.deepEqual(
-      ours.flatMap((set) => set.types).sort(),
-      ['onenet-command-in', 'onenet-command-reply', 'onenet-device', 'onenet-event-post', 'onenet-property-post'],
+      ours.map((set) => set.err ?? null),
+      [null, null, null, null, null],
+      JSON.stringify(ours),
     );
+    assert.deepEqual(ours.flatMap((set) => set.types).sort(), [
+      'onenet-command-in',
+      'onenet-command-reply',
+      'onenet-device',
+      'onenet-event-post',
+      'onenet-property-post',
+    ]);
   });
 
   it('runs the shipped examples against the emulator: posts arrive, commands are answered', async () => {
     const examplesDir = join(install.packageDir, 'examples');
-    const flows = mergeExamples(readExampleFlows(examplesDir), { host: emulator.host, port: emulator.port, key: device.key });
+    const flows = mergeExamples(readExampleFlows(examplesDir), {
+      host: emulator.host,
+      port: emulator.port,
+      key: device.key,
+    });
     await deployFlows(nodeRed!.url, flows);
 
-    await waitFor('the device to log in', () => (emulator.connections().length > 0 ? true : undefined), 20_000);
+    await waitFor(
+      'the device to log in',
+      () => (emulator.connections().length > 0 ? true : undefined),
+      20_000,
+    );
     assert.equal(emulator.connections().length, 1, 'one shared connection for every example');
-    const post = await waitFor('a property post', () => emulator.uplinks(device).find((u) => u.kind === 'property-post'), 20_000);
+    const post = await waitFor(
+      'a property post',
+      () => emulator.uplinks(device).find((u) => u.kind === 'property-post'),
+      20_000,
+    );
     assert.match(post.id ?? '', /^\d{1,13}$/);
-    const event = await waitFor('an event post', () => emulator.uplinks(device).find((u) => u.kind === 'event-post'), 20_000);
+    const event = await waitFor(
+      'an event post',
+      () => emulator.uplinks(device).find((u) => u.kind === 'event-post'),
+      20_000,
+    );
     assert.ok(event);
 
     for (const action of DEMO_ACTIONS) {

@@ -259,7 +259,8 @@ describe('protocol/token', () => {
       for (const bad of [pastedKey, `version=1&${pastedKey}`, `res=%E0%A4%A&x=${pastedKey}`]) {
         const parsed = parseToken(bad);
         assert.ok(!parsed.ok);
-        if (!parsed.ok) assert.ok(!parsed.reason.includes('S3cr3t') && !parsed.reason.includes('%E0'), parsed.reason);
+        if (!parsed.ok)
+          assert.ok(!parsed.reason.includes('S3cr3t') && !parsed.reason.includes('%E0'), parsed.reason);
       }
     });
     it('throws on an unsupported sign method when signing', () => {

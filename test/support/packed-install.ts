@@ -30,7 +30,10 @@ export function installPackedPackage(settings: string): PackedInstall {
   mkdirSync(userDir);
   writeFileSync(join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-user-dir', private: true }));
   writeFileSync(join(userDir, 'settings.js'), settings);
-  execFileSync(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: userDir, stdio: 'ignore' });
+  execFileSync(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+    cwd: userDir,
+    stdio: 'ignore',
+  });
   return { workDir, userDir, packageDir: join(userDir, 'node_modules', '@iot-flows', 'node-red-onenet') };
 }
 
