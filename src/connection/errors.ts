@@ -1,0 +1,25 @@
+import type { RequestFailureReason } from './types';
+
+/** Every failure of request() and reply(), with a machine-readable reason and a sentence for the user. */
+export class OneNetRequestError extends Error {
+  override readonly name = 'OneNetRequestError';
+  readonly reason: RequestFailureReason;
+  // `declare`: only the details that are known become own properties (no `code: undefined` noise).
+  declare id?: string;
+  declare topic?: string;
+  declare code?: number;
+  declare latencyMs?: number;
+
+  constructor(
+    reason: RequestFailureReason,
+    message: string,
+    details: { id?: string; topic?: string; code?: number; latencyMs?: number } = {},
+  ) {
+    super(message);
+    this.reason = reason;
+    if (details.id !== undefined) this.id = details.id;
+    if (details.topic !== undefined) this.topic = details.topic;
+    if (details.code !== undefined) this.code = details.code;
+    if (details.latencyMs !== undefined) this.latencyMs = details.latencyMs;
+  }
+}

@@ -1,0 +1,133 @@
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import type { SignMethod } from '../protocol';
+
+/**
+ * The public shapes of the connection layer. The Node-RED nodes are coded against these names, so
+ * they change only together with src/node-red.
+ */
+
+/** One OneNET device login: at most one MQTT connection exists per identity (OneNET kicks the older one). */
+export interface DeviceIdentity {
+  host: string;
+  port: number;
+  productId: string;
+  deviceName: string;
+}
+
+/**
+ * What a request does while the connection is down.
+ * - `fail`: rejected at once with reason 'offline' (while a connection attempt is in progress the
+ *   request waits for that attempt's outcome, so a message sent right after deploy is not refused).
+ * - `queue`: kept in order, bounded by `queueLimit` and `queueMaxAgeMs`, and sent after reconnect.
+ */
+export type OfflinePolicy = 'fail' | 'queue';
+
+export interface ReconnectOptions {
+  /** First delay after a drop; doubles per failed attempt. Default 1000. */
+  initialDelayMs?: number;
+  /** Upper bound of the normal backoff, so a broker back after an outage is reached within seconds. Default 10000. */
+  maxDelayMs?: number;
+  /** Delay after CONNACK 4/5 (bad credentials); doubles per repeat up to 10x. Default 60000. */
+  authFailedDelayMs?: number;
+  /** Delay after repeated kicks (another client logged in as this device); doubles up to 10x. Default 30000. */
+  kickedDelayMs?: number;
+  /** A drop this soon after a good login, not caused by us, counts as a kick. Default 2000. */
+  kickWindowMs?: number;
+}
+
+export interface DeviceConnectionOptions {
+  /** Base64 device key or product access key. Secret: never logged, emitted or put in an error. */
+  key: string;
+  /** Default 'sha256'. */
+  signMethod?: SignMethod;
+  /** Default 2592000 (30 days). A fresh token is signed on every connect and reconnect. */
+  tokenTtlSeconds?: number;
+  /** Default 120; OneNET accepts 10..1800 (§1.3). */
+  keepaliveSeconds?: number;
+  /**
+   * false: plain mqtt://; true (default): mqtts:// trusting only the bundled OneNET CA;
+   * an object: mqtts:// with exactly these TLS options (e.g. from a tls-config node).
+   */
+  tls?: boolean | TlsConnectionOptions;
+  /** Default 'fail'. */
+  offlinePolicy?: OfflinePolicy;
+  /** Default 1000 requests. */
+  queueLimit?: number;
+  /** Default 60000. */
+  queueMaxAgeMs?: number;
+  /** Default 5000: how long request() waits for the platform reply once the request is sent. */
+  requestTimeoutMs?: number;
+  reconnect?: ReconnectOptions;
+}
+
+export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'auth-failed' | 'closed';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** Requests waiting to be sent. */
+  queueDepth: number;
+  /** Human readable; never contains the key or the token. */
+  lastError?: string;
+  /** True when the last drop looked like "another client logged in as this device". */
+  kicked?: boolean;
+}
+
+export type UplinkKind = 'property-post' | 'event-post';
+export type DownlinkKind = 'property-set' | 'property-get' | 'service-invoke';
+
+export interface RequestOptions {
+  /** Default true: resolve with the platform reply. false: resolve once the publish is handed over. */
+  waitReply?: boolean;
+  /** Default: the connection's requestTimeoutMs. Counted from the moment the request is published. */
+  timeoutMs?: number;
+  /** Default 1. OneNET accepts QoS 0 and 1 only (§1.3). */
+  qos?: 0 | 1;
+}
+
+/**
+ * A settled request. With waitReply=false, `code` is 0 and `message` is 'not awaited' (the publish
+ * was handed over: written for QoS 0, PUBACKed for QoS 1). `latencyMs` counts from the request()
+ * call, so time spent in the offline queue is included.
+ */
+export interface RequestOutcome {
+  id: string;
+  topic: string;
+  code: number;
+  message: string;
+  latencyMs: number;
+}
+
+export type RequestFailureReason =
+  | 'invalid'
+  | 'reply'
+  | 'timeout'
+  | 'offline'
+  | 'queue-overflow'
+  | 'queue-expired'
+  | 'disconnected'
+  | 'closed';
+
+export interface DownlinkRequest {
+  kind: DownlinkKind;
+  id: string;
+  /** The service identifier, for service-invoke. */
+  identifier?: string;
+  /** property-set: object of values; property-get: array of identifiers; service-invoke: input object. */
+  params: unknown;
+  /** ms since the epoch. */
+  receivedAt: number;
+}
+
+/** late = after OneNET's 5 s deadline (still sent); duplicate = this id was answered before (nothing sent). */
+export type ReplyOutcome = 'sent' | 'late' | 'duplicate';
+
+export interface DownlinkErrorEvent {
+  topic: string;
+  reason: string;
+  id?: string;
+}
+
+export interface DuplicateIdentityEvent {
+  identity: DeviceIdentity;
+  owners: string[];
+}
