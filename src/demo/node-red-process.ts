@@ -41,14 +41,39 @@ export function prepareUserDir(userDir: string, packageRoot: string): void {
   }
 }
 
+/**
+ * Names the package directory of another Node-RED install to run instead of the one this package is
+ * developed against (CI points it at Node-RED 5, which needs Node.js 22). Read in this one place, so
+ * the demo, the node tests and the end-to-end tests always agree on which Node-RED they run.
+ */
+export const NODE_RED_HOME_VARIABLE = 'ONENET_NODE_RED';
+
+/** The package directory of the Node-RED to run. */
+export function nodeRedPackageDir(env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = env[NODE_RED_HOME_VARIABLE];
+  return chosen ? resolve(chosen) : dirname(require.resolve('node-red/package.json'));
+}
+
+export interface StartNodeRedOptions {
+  /** The Node.js binary that runs Node-RED; default: the one running this process. */
+  nodeBinary?: string;
+  /** Node-RED's launcher script; default: red.js of nodeRedPackageDir(). */
+  redJs?: string;
+  /** The environment of the Node-RED process; default: this process's. */
+  env?: NodeJS.ProcessEnv;
+}
+
 export async function startNodeRed(
   userDir: string,
   port: number,
   onLine: (line: string) => void,
+  options: StartNodeRedOptions = {},
 ): Promise<NodeRedProcess> {
-  const redJs = require.resolve('node-red/red.js');
-  const child = spawn(process.execPath, [redJs, '--userDir', userDir, '--port', String(port)], {
+  const redJs = options.redJs ?? join(nodeRedPackageDir(), 'red.js');
+  const args = [redJs, '--userDir', userDir, '--port', String(port)];
+  const child = spawn(options.nodeBinary ?? process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: options.env ?? process.env,
   });
   const forward = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(onLine);
   child.stdout?.on('data', forward);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { defaultPool } from '../../src/connection';
+import { nodeRedPackageDir } from '../../src/demo/node-red-process';
 import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
 import helper, {
   type Credentials,
@@ -23,7 +24,8 @@ export type { Credentials, FlowNode, NodeModule };
 
 export { helper };
 export type { TestNode };
-helper.init(require.resolve('node-red'));
+// The Node-RED under test is chosen in one place (ONENET_NODE_RED), shared with the end-to-end tests.
+helper.init(require.resolve(nodeRedPackageDir()));
 
 export const ALL_NODES: NodeModule[] = [
   deviceNode,
