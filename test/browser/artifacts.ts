@@ -1,0 +1,23 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../support/packed-install';
+
+/**
+ * Screenshots the browser tests keep for people to look at (not committed: test-artifacts/ is
+ * ignored by git). One folder per Node-RED major version, since both generations run the suite.
+ */
+
+function artifactDir(nodeRedVersion: string): string {
+  return join(REPO_ROOT, 'test-artifacts', 'browser', `node-red-${nodeRedVersion.split('.')[0]}`);
+}
+
+/** Empties this generation's folder, so what is there afterwards all comes from one run. */
+export function resetArtifacts(nodeRedVersion: string): void {
+  rmSync(artifactDir(nodeRedVersion), { recursive: true, force: true });
+}
+
+export function artifactPath(nodeRedVersion: string, name: string): string {
+  const dir = artifactDir(nodeRedVersion);
+  mkdirSync(dir, { recursive: true });
+  return join(dir, `${name.replace(/[^\w.-]+/g, '-')}.png`);
+}
