@@ -1,4 +1,3 @@
-import type { DownlinkErrorEvent } from './connection';
 import { DeviceLink } from './node-red/device-link';
 import { acceptsRequest, toCommandMessage, type CommandInNodeDef } from './node-red/command';
 import type { Node, NodeAPI } from './node-red/node-red-types';
@@ -11,7 +10,8 @@ import type { Node, NodeAPI } from './node-red/node-red-types';
 export = function registerCommandInNode(RED: NodeAPI): void {
   function OneNetCommandInNode(this: Node, def: CommandInNodeDef): void {
     RED.nodes.createNode(this, def);
-    const link = new DeviceLink(RED, this, def.device, true);
+    // Garbage from the platform is shown by this node rather than by the device's other nodes.
+    const link = new DeviceLink(RED, this, def.device, true, true);
     const connection = link.startedConnection();
     // Without one, DeviceLink has already shown and logged why; there is nothing to listen to.
     if (!connection || !def.device) return;
@@ -31,15 +31,8 @@ export = function registerCommandInNode(RED: NodeAPI): void {
       }
       this.send(toCommandMessage(request, deviceId));
     });
-    // Malformed platform requests have no msg to hand to a Catch node, and the fault is the
-    // platform's, not the flow's: a warning in the debug sidebar and the log says what was dropped.
-    const onDownlinkError = (event: DownlinkErrorEvent): void => {
-      this.warn(`ignored a malformed OneNET request on ${event.topic}: ${event.reason}`);
-    };
-    connection.on('downlink-error', onDownlinkError);
     this.on('close', (_removed, done) => {
       removeHandler();
-      connection.off('downlink-error', onDownlinkError);
       done();
     });
   }

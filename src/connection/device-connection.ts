@@ -15,6 +15,7 @@ import {
 } from '../protocol';
 import { describeClientError, isAuthRefusal } from './client-errors';
 import { buildClientOptions, signLogin } from './client-options';
+import { readableText } from './client-text';
 import { Downlinks, type ReplyTarget } from './downlinks';
 import { endClient } from './end-client';
 import { OneNetRequestError } from './errors';
@@ -143,7 +144,7 @@ export class DeviceConnection extends EventEmitter {
     );
     this.downlinks = new Downlinks(
       this.identity,
-      (event) => this.emitSafely('downlink-error', event),
+      (event) => this.emitDownlinkError(event),
       (topic, payload, target) => this.publishReply(topic, payload, target),
     );
     const topicOf = (kind: TopicKind, identifier?: string): string =>
@@ -254,12 +255,15 @@ export class DeviceConnection extends EventEmitter {
       settings = this.requestSettings(options);
       const thingParams =
         kind === 'property-post'
-          ? toPropertyParams(params, options.time)
+          ? toPropertyParams(refuseProtoIdentifier(params), options.time)
           : this.eventParams(params, options.time);
       id = this.nextId();
       payload = serializeMessage(buildRequest(id, thingParams));
     } catch (err) {
-      return Promise.reject(new OneNetRequestError('invalid', (err as Error).message, { topic }));
+      // The reason quotes the user's data (a property path, an identifier), which may be huge.
+      return Promise.reject(
+        new OneNetRequestError('invalid', readableText((err as Error).message), { topic }),
+      );
     }
     return new Promise<RequestOutcome>((resolve, reject) => {
       const entry: RequestEntry = {
@@ -587,8 +591,9 @@ export class DeviceConnection extends EventEmitter {
     this.reporter.now();
   }
 
+  /** Platform data is quoted in the reason (ids, parse errors), so it is kept to a readable length. */
   private emitDownlinkError(event: DownlinkErrorEvent): void {
-    this.emitSafely('downlink-error', event);
+    this.emitSafely('downlink-error', { ...event, reason: readableText(event.reason) });
   }
 
   /**
@@ -619,6 +624,19 @@ export class DeviceConnection extends EventEmitter {
 }
 
 function noop(): void {}
+
+/**
+ * toPropertyParams (protocol core) copies each identifier into an object literal, where `__proto__`
+ * sets the prototype instead of adding a property: the value vanished from the message and OneNET
+ * answered a misleading 301 "params is empty". Refused with a clear reason until the core builds
+ * params without a prototype.
+ */
+function refuseProtoIdentifier(params: unknown): unknown {
+  if (params !== null && typeof params === 'object' && Object.hasOwn(params, '__proto__')) {
+    throw new Error('identifier "__proto__" cannot be posted');
+  }
+  return params;
+}
 
 /** "$sys/pid/dev/thing/property/set" -> "thing/property/set", for messages. */
 function shortTopic(topic: string): string {

@@ -15,6 +15,7 @@ import {
   type ParseResult,
   type ThingRequest,
 } from '../protocol';
+import { readableText } from './client-text';
 import { OneNetRequestError } from './errors';
 import type {
   DeviceIdentity,
@@ -78,6 +79,15 @@ export class Downlinks {
   handle(kind: DownlinkKind, topic: string, payload: Buffer, identifier?: string): void {
     const receivedAt = Date.now();
     const parsed = parseDownlink(kind, payload);
+    // The wildcard subscription lets any topic level through as a service identifier. One that is
+    // not an identifier (§3) cannot be answered (its reply topic is refused), so the flow never sees it.
+    const serviceProblem = kind === 'service-invoke' ? identifierError(identifier) : undefined;
+    if (serviceProblem !== undefined) {
+      const reason = `service ${serviceProblem}; the request cannot be answered`;
+      const id = parsed.ok ? parsed.value.id : parsed.id;
+      this.reportError(id === undefined ? { topic, reason } : { topic, reason, id });
+      return;
+    }
     if (!parsed.ok) {
       this.reportError(
         parsed.id === undefined
@@ -164,7 +174,7 @@ export class Downlinks {
       if (typeof target?.id === 'string') details.id = target.id;
       if (topic !== undefined) details.topic = topic;
       if (Number.isSafeInteger(code)) details.code = code;
-      return new OneNetRequestError('invalid', `reply not sent: ${text}`, details);
+      return new OneNetRequestError('invalid', readableText(`reply not sent: ${text}`), details);
     };
     if (target === null || typeof target !== 'object' || !DOWNLINK_KINDS.includes(target.kind)) {
       throw invalid(`kind must be one of ${DOWNLINK_KINDS.join(', ')}`);

@@ -292,6 +292,30 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     }
   }
 
+  /**
+   * Test hook for bad platform data: publishes `payload` unchanged (QoS 0, like every downlink) on
+   * one of the device's own platform-to-device topics, e.g. garbage on `thing/property/set`. The
+   * usual delivery rule holds: only a connected device that subscribed to the topic receives it
+   * (§1.5). Returns whether it was delivered; throws for a topic the platform never publishes.
+   */
+  publishRaw(ref: DeviceRef, topic: string, payload: Buffer | string): boolean {
+    const parsed = parseTopic(topic);
+    if (
+      !parsed.ours ||
+      parsed.productId !== ref.productId ||
+      parsed.deviceName !== ref.deviceName ||
+      topicDirection(parsed.kind) !== 'down'
+    ) {
+      throw new Error(`publishRaw: ${topic} is not a platform-to-device topic of ${describeDevice(ref)}`);
+    }
+    const session = this.sessions.get(deviceKeyOf(ref));
+    if (!session || session.closed || !session.isSubscribedTo(topic)) return false;
+    const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+    this.deliver(session, topic, bytes);
+    this.log?.(`raw ${parsed.kind} → ${describeDevice(ref)} (publishRaw, ${bytes.length} bytes)`);
+    return true;
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;

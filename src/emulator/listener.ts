@@ -31,6 +31,9 @@ export class Listener {
     const server = this.tlsOptions ? createTlsServer(this.tlsOptions) : createTcpServer();
     // Raw TCP sockets are tracked for both kinds, so a stop can cut TLS connections mid-handshake too.
     server.on('connection', (socket: Socket) => {
+      // MQTT packets are small and often written in pieces: without this, Nagle's algorithm meets
+      // the peer's delayed ACK and a request/reply exchange waits ~40 ms for nothing.
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       if (!this.tlsOptions) this.onConnection(socket);

@@ -1,5 +1,6 @@
 import { OneNetRequestError, type DownlinkKind, type DownlinkRequest } from '../connection';
-import { SUCCESS_CODE, describeReplyCode } from '../protocol';
+import { readableText } from '../connection/client-text';
+import { SUCCESS_CODE, describeReplyCode, describeType } from '../protocol';
 import { replyDataError } from '../protocol/reply-data';
 import type { NodeDef, NodeMessage } from './node-red-types';
 
@@ -83,8 +84,16 @@ export interface ReplyContent {
  * when the data does not fit the request (e.g. a property get answered with a string).
  */
 export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
-  // A non-integer msg.code is refused by the protocol core with a message naming it.
-  const code = msg.code === undefined ? SUCCESS_CODE : (msg.code as number);
+  const code = msg.code === undefined ? SUCCESS_CODE : msg.code;
+  if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
+    // Said here, about msg.code: the protocol core would only see "a code" of some type.
+    const shown = typeof code === 'number' ? String(code) : describeType(code);
+    throw new OneNetRequestError(
+      'invalid',
+      readableText(`reply not sent: msg.code must be a whole number such as 200, not ${shown}`),
+      { id: request.id },
+    );
+  }
   const message =
     typeof msg.message === 'string'
       ? msg.message
@@ -95,7 +104,10 @@ export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
   if (code !== SUCCESS_CODE || request.kind === 'property-set') return reply;
   const problem = replyDataError(request.kind, msg.payload);
   if (problem)
-    throw new OneNetRequestError('invalid', `reply not sent: ${problem}`, { id: request.id, code });
+    throw new OneNetRequestError('invalid', readableText(`reply not sent: ${problem}`), {
+      id: request.id,
+      code,
+    });
   if (msg.payload !== undefined) reply.data = msg.payload;
   return reply;
 }

@@ -1,4 +1,4 @@
-import type { DeviceConnection } from '../connection';
+import type { DeviceConnection, DownlinkErrorEvent } from '../connection';
 import { StatusView } from './connection-status';
 import { findDeviceNode, type DeviceNode } from './device-node';
 import { statusTexts, translator, type Translate } from './i18n';
@@ -8,6 +8,12 @@ import type { Node, NodeAPI } from './node-red-types';
 export const CLOSE_GUARD_MS = 4000;
 
 /**
+ * Malformed platform messages already shown by some node. The connection hands the same event to
+ * every node using the device; the first to take it shows it, so each bad message is one warning.
+ */
+const shownDownlinkErrors = new WeakSet<DownlinkErrorEvent>();
+
+/**
  * A flow node's hold on device connections: acquires from the device config node, shows the
  * connection's status on the node, and releases everything when the node closes, so partial and
  * full deploys leave no users, listeners or sockets behind.
@@ -15,6 +21,11 @@ export const CLOSE_GUARD_MS = 4000;
  * Most nodes use one device, their own `device` config, acquired as soon as they start (so the
  * connection is up before the first message). onenet-command-reply may instead use the device a
  * message came from; those are acquired on first use and released on close too.
+ *
+ * Malformed platform messages (garbage on a request or reply topic) have no msg a Catch node could
+ * get, and the fault is the platform's: one node per device shows each as a warning, a command-in
+ * node when the device has one (`firstToShowDownlinkErrors`), else whichever node comes first, so a
+ * flow that only posts hears about garbage on its reply topics too.
  */
 export class DeviceLink {
   readonly t: Translate;
@@ -30,6 +41,7 @@ export class DeviceLink {
     private readonly node: Node,
     private readonly ownDeviceId: string | undefined,
     deviceRequired: boolean,
+    private readonly firstToShowDownlinkErrors = false,
   ) {
     this.t = translator(RED);
     this.status = new StatusView(node, this.t, statusTexts(RED));
@@ -85,12 +97,27 @@ export class DeviceLink {
     }
     this.held.set(deviceId, { device, userId, connection });
     this.status.follow(connection);
+    connection.on('downlink-error', this.onDownlinkError);
     return connection;
+  }
+
+  private readonly onDownlinkError = (event: DownlinkErrorEvent): void => {
+    if (this.firstToShowDownlinkErrors) this.showDownlinkError(event);
+    // The other nodes wait a turn, so a command-in node of the device speaks first wherever it is
+    // in the listener list.
+    else setImmediate(() => this.showDownlinkError(event));
+  };
+
+  private showDownlinkError(event: DownlinkErrorEvent): void {
+    if (this.closed || shownDownlinkErrors.has(event)) return;
+    shownDownlinkErrors.add(event);
+    this.node.warn(`ignored a malformed OneNET message on ${event.topic}: ${event.reason}`);
   }
 
   private close(done: () => void): void {
     this.closed = true;
     this.status.stop();
+    for (const { connection } of this.held.values()) connection.off('downlink-error', this.onDownlinkError);
     const releases = [...this.held.values()].map(({ device, userId }) =>
       device.releaseConnection(userId).catch((err: unknown) => {
         this.node.warn(`releasing the OneNET connection failed: ${(err as Error).message}`);
