@@ -1,3 +1,4 @@
+import type { DeviceConnection } from './connection';
 import { DeviceLink } from './node-red/device-link';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
@@ -11,16 +12,12 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
   function OneNetPropertyPostNode(this: Node, def: PostNodeDef): void {
     RED.nodes.createNode(this, def);
     const link = new DeviceLink(RED, this, def.device, true);
+    const ownConnection = (): DeviceConnection => link.ownConnection();
     this.on('input', (msg, send, done) => {
-      runInput(
-        link,
-        msg,
-        done,
-        () => link.ownConnection(),
-        (connection) =>
-          postAndForward(link, msg, send, () =>
-            connection.request('property-post', msg.payload, postOptions(def, msg)),
-          ),
+      runInput(link, msg, done, ownConnection, (connection) =>
+        postAndForward(link, msg, send, () =>
+          connection.request('property-post', msg.payload, postOptions(def, msg)),
+        ),
       );
     });
   }

@@ -61,7 +61,25 @@ export class RequestPipeline {
   private mode: Mode = 'offline';
   private generation = 0;
   private readonly backlog = new Fifo<RequestEntry>();
+  /**
+   * Requests submitted while online, handed to MQTT.js together on the next turn of the event loop.
+   * MQTT.js corks the socket per packet and uncorks on the next tick; Node-RED delivers each message
+   * in its own setImmediate callback, so publishing at once cost one writev system call per request
+   * (a fifth of the CPU of a Node-RED flow in the profile). Collected, they go out in one write. They
+   * count as sent-soon, not as queued: depth and the status do not show them.
+   */
+  private outbox: RequestEntry[] = [];
+  private flushScheduled: NodeJS.Immediate | undefined;
+  private readonly flush = (): void => {
+    this.flushScheduled = undefined;
+    const depthBefore = this.backlog.length;
+    this.moveOutboxToBacklog();
+    this.pump();
+    if (this.backlog.length !== depthBefore) this.onDepthChange();
+  };
   private readonly inFlight = new Map<string, RequestEntry>();
+  /** How many of the requests in flight wait for a reply (waitReply); see awaitingReplies. */
+  private replyWaiters = 0;
   private publishesInFlight = 0;
   private publish: PublishFn | undefined;
   private pumping = false;
@@ -85,15 +103,23 @@ export class RequestPipeline {
     return this.inFlight.size;
   }
 
+  /**
+   * Requests in flight that wait for the platform's reply. When it is 0 a reply cannot match
+   * anything, so the connection can skip parsing it: with Reply off, OneNET still answers every
+   * post, and parsing those answers was a sizeable part of a post's cost.
+   */
+  get awaitingReplies(): number {
+    return this.replyWaiters;
+  }
+
   submit(entry: RequestEntry): void {
     switch (this.mode) {
       case 'closed':
         this.fail(entry, 'closed', 'the connection is closed');
         return;
       case 'online':
-        this.backlog.push(entry);
-        this.pump();
-        this.onDepthChange();
+        this.outbox.push(entry);
+        this.flushScheduled ??= setImmediate(this.flush);
         return;
       case 'offline':
         if (this.settings.offlinePolicy === 'fail') {
@@ -125,6 +151,7 @@ export class RequestPipeline {
   /** Stop sending; requests in flight keep waiting for their replies until connectionLost(). */
   pause(mode: 'holding' | 'offline'): void {
     if (this.mode === 'closed') return;
+    this.moveOutboxToBacklog();
     this.mode = mode;
     this.publish = undefined;
     if (this.backlog.length > 0) this.armExpiry();
@@ -157,6 +184,7 @@ export class RequestPipeline {
       }
     }
     this.inFlight.clear();
+    this.replyWaiters = 0;
     this.backlog.unshiftAll(resend);
     this.notifySettled();
     if (this.settings.offlinePolicy === 'queue') this.enforceQueueLimit();
@@ -222,6 +250,7 @@ export class RequestPipeline {
   /** Final: every request still here is rejected with reason 'closed'. */
   close(): void {
     if (this.mode === 'closed') return;
+    this.moveOutboxToBacklog();
     this.mode = 'closed';
     this.publish = undefined;
     this.generation++;
@@ -229,9 +258,19 @@ export class RequestPipeline {
     for (const entry of this.inFlight.values())
       this.settle(entry, 'closed', 'the connection was closed before OneNET replied');
     this.inFlight.clear();
+    this.replyWaiters = 0;
     for (const entry of this.backlog.drain())
       this.fail(entry, 'closed', 'the connection was closed before the request was sent');
     this.notifySettled();
+  }
+
+  /** Not yet handed over, so from here on they are ordinary backlog entries (newer than any queued). */
+  private moveOutboxToBacklog(): void {
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    this.flushScheduled = undefined;
+    if (this.outbox.length === 0) return;
+    for (const entry of this.outbox) this.backlog.push(entry);
+    this.outbox = [];
   }
 
   private pump(): void {
@@ -263,6 +302,7 @@ export class RequestPipeline {
     entry.generation = generation;
     entry.timer = setTimeout(this.onTimeout, entry.timeoutMs, entry);
     this.inFlight.set(entry.id, entry);
+    if (entry.waitReply) this.replyWaiters++;
     this.publishesInFlight++;
     this.publish!(entry.topic, entry.payload, entry.qos, (error) => this.published(entry, generation, error));
   }
@@ -287,9 +327,8 @@ export class RequestPipeline {
         });
       }
     }
-    const depthBefore = this.backlog.length;
-    this.pump();
-    if (this.backlog.length !== depthBefore) this.onDepthChange();
+    // Waiting requests go out together on the next turn, like submissions (see `outbox`).
+    if (this.backlog.length > 0) this.flushScheduled ??= setImmediate(this.flush);
   }
 
   private timedOut(entry: RequestEntry): void {
@@ -307,7 +346,7 @@ export class RequestPipeline {
     clearTimeout(entry.timer);
     entry.timer = undefined;
     entry.state = 'done';
-    this.inFlight.delete(entry.id);
+    if (this.inFlight.delete(entry.id) && entry.waitReply) this.replyWaiters--;
     if (this.inFlight.size === 0) this.notifySettled();
   }
 

@@ -40,6 +40,12 @@ export class StatusView {
   private lastState: ConnectionStatus['state'] | undefined;
   private lastPaintAt = 0;
   private pendingPaint: NodeJS.Timeout | undefined;
+  /**
+   * The node shows its connection's status as of the connection's last 'status' event. Then
+   * showConnection(), called after every successful message, has nothing to do: the status changes
+   * only with an event (or with the node's own showError/showReplied/showProblem).
+   */
+  private showingConnection = false;
   private readonly onStatus = (status: ConnectionStatus): void => this.connectionChanged(status);
 
   /**
@@ -61,12 +67,9 @@ export class StatusView {
     this.showConnection();
   }
 
-  /** Repaints the connection's current status, e.g. after a success that follows an error. */
+  /** Shows the connection's current status again, e.g. after a success that follows an error. */
   showConnection(): void {
-    if (!this.connection) return;
-    const status = this.connection.status();
-    this.lastState = status.state;
-    this.paint(describeConnectionStatus(status, this.statusText));
+    if (!this.showingConnection) this.repaintConnection();
   }
 
   /** A short red status after a failed message, e.g. "error: timeout". */
@@ -93,7 +96,16 @@ export class StatusView {
     this.unfollow();
   }
 
+  private repaintConnection(): void {
+    if (!this.connection) return;
+    const status = this.connection.status();
+    this.lastState = status.state;
+    this.paint(describeConnectionStatus(status, this.statusText));
+    this.showingConnection = true;
+  }
+
   private unfollow(): void {
+    this.showingConnection = false;
     if (this.pendingPaint) clearTimeout(this.pendingPaint);
     this.pendingPaint = undefined;
     this.connection?.off('status', this.onStatus);
@@ -105,20 +117,22 @@ export class StatusView {
     if (stateChanged || Date.now() - this.lastPaintAt >= QUEUE_STATUS_INTERVAL_MS) {
       if (this.pendingPaint) clearTimeout(this.pendingPaint);
       this.pendingPaint = undefined;
-      this.showConnection();
+      this.repaintConnection();
       return;
     }
     // Queue depth moved within the interval: paint once at its end, with the depth current then.
     this.pendingPaint ??= setTimeout(
       () => {
         this.pendingPaint = undefined;
-        this.showConnection();
+        this.repaintConnection();
       },
       QUEUE_STATUS_INTERVAL_MS - (Date.now() - this.lastPaintAt),
     );
   }
 
+  /** Paints `status` unless it is already shown; the node's own statuses end showingConnection. */
   private paint(status: NodeStatus): void {
+    this.showingConnection = false;
     this.lastPaintAt = Date.now();
     const key = `${status.fill}|${status.shape}|${status.text}`;
     if (key === this.lastShown) return;

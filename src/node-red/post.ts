@@ -21,41 +21,71 @@ export interface PostInfo {
   reason?: string;
 }
 
-/** waitReply/timeout as the connection wants them; a blank or nonsense timeout means the default. */
+/** A node's own settings as request options, worked out once per node (its def never changes). */
+const optionsOfDef = new WeakMap<PostNodeDef, Readonly<RequestOptions>>();
+
+function nodeOptions(def: PostNodeDef): Readonly<RequestOptions> {
+  let options = optionsOfDef.get(def);
+  if (!options) {
+    const timeout = Number(def.timeout);
+    options = Object.freeze({
+      waitReply: def.waitReply !== false && def.waitReply !== 'false',
+      timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_POST_TIMEOUT_MS,
+    });
+    optionsOfDef.set(def, options);
+  }
+  return options;
+}
+
+/**
+ * waitReply/timeout as the connection wants them (a blank or nonsense timeout means the default),
+ * plus msg.time and msg.qos. A message without either gets the node's shared, frozen options: the
+ * connection only reads them, and this runs once per message.
+ */
 export function postOptions(def: PostNodeDef, msg: NodeMessage): RequestOptions & { time?: number } {
-  const waitReply = def.waitReply !== false && def.waitReply !== 'false';
-  const timeout = Number(def.timeout);
-  const options: RequestOptions & { time?: number } = {
-    waitReply,
-    timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : DEFAULT_POST_TIMEOUT_MS,
-  };
+  const base = nodeOptions(def);
+  if (msg.time === undefined && msg.qos === undefined) return base;
+  const options: RequestOptions & { time?: number } = { ...base };
   // msg.time is the user's; the protocol core rejects anything that is not a ms timestamp, with a
   // message naming msg.time, so it is passed on unchecked.
   if (msg.time !== undefined) options.time = msg.time as number;
+  // msg.qos as the core mqtt out node reads it (a number or its text). OneNET takes QoS 0 and 1
+  // only (§1.3); anything else is refused by the connection with a message naming the value.
+  if (msg.qos !== undefined) options.qos = (msg.qos === '0' ? 0 : msg.qos === '1' ? 1 : msg.qos) as 0 | 1;
   return options;
 }
 
 /**
  * Runs one post and forwards the message with msg.onenet once it succeeded. On failure msg.onenet
  * holds what is known (id, topic, code, latency, reason) before the error goes to done(err).
+ * Written with then() rather than async/await: it runs once per message.
  */
-export async function postAndForward(
+export function postAndForward(
   link: DeviceLink,
   msg: NodeMessage,
   send: SendFunction,
   post: () => Promise<RequestOutcome>,
 ): Promise<void> {
-  let outcome: RequestOutcome;
+  let request: Promise<RequestOutcome>;
   try {
-    outcome = await post();
+    request = post();
   } catch (err) {
     msg.onenet = failureInfo(err);
-    throw err;
+    return Promise.reject(err);
   }
-  const info: PostInfo = { ...outcome };
-  msg.onenet = info;
-  link.status.showConnection();
-  send(msg);
+  return request.then(
+    (outcome) => {
+      // The outcome is made for this request alone and has exactly msg.onenet's fields.
+      const info: PostInfo = outcome;
+      msg.onenet = info;
+      link.status.showConnection();
+      send(msg);
+    },
+    (err: unknown) => {
+      msg.onenet = failureInfo(err);
+      throw err;
+    },
+  );
 }
 
 export function failureInfo(err: unknown): PostInfo {

@@ -3,6 +3,7 @@ import {
   describeType,
   identifierError,
   isPlainObject,
+  isSimpleValue,
   isValidMessageId,
   timeError,
   valueError,
@@ -46,13 +47,43 @@ export interface ThingReply {
 /**
  * Message ids: numeric strings of at most 13 digits, unique per connection (§1.6). A counter wraps
  * long before 13 digits are exhausted at any realistic rate.
+ *
+ * One id per request makes this a hot path: turning a 13-digit number (a heap double) into text
+ * costs about three times as much as turning two small integers into text, so the counter is kept
+ * as a high part (its text cached) and a six-digit low part. The ids are exactly String(counter).
  */
 export function createMessageIdGenerator(first = 1): () => string {
   const limit = 10 ** MAX_MESSAGE_ID_DIGITS;
+  if (!Number.isSafeInteger(first) || first < 0) {
+    let next = first;
+    return () => {
+      const id = String(next);
+      next = next + 1 >= limit ? 1 : next + 1;
+      return id;
+    };
+  }
+  const lowRange = 1_000_000;
   let next = first;
+  let high = Math.floor(first / lowRange);
+  let low = first - high * lowRange;
+  let highText = high > 0 ? String(high) : '';
   return () => {
-    const id = String(next);
-    next = next + 1 >= limit ? 1 : next + 1;
+    // lowRange + low has seven digits; dropping the first leaves low zero-padded to six.
+    const id = high === 0 ? String(low) : highText + String(lowRange + low).slice(1);
+    if (next + 1 >= limit) {
+      next = 1;
+      high = 0;
+      low = 1;
+      highText = '';
+    } else {
+      next++;
+      low++;
+      if (low === lowRange) {
+        low = 0;
+        high++;
+        highText = String(high);
+      }
+    }
     return id;
   };
 }
@@ -76,12 +107,17 @@ export function toPropertyParams(payload: unknown, defaultTime?: number): Proper
   const params: PropertyPostParams = {};
   for (const identifier of identifiers) {
     assertValid(identifierError(identifier));
-    params[identifier] = toTimedValue(payload[identifier], `payload.${identifier}`, defaultTime);
+    params[identifier] = toTimedValue(payload[identifier], identifier, defaultTime);
   }
   return params;
 }
 
-function toTimedValue(entry: unknown, path: string, defaultTime: number | undefined): TimedValue {
+/** `identifier` names the entry in error messages (payload.<identifier>), built only when one is thrown. */
+function toTimedValue(entry: unknown, identifier: string, defaultTime: number | undefined): TimedValue {
+  // The common case, a plain number, string or boolean, needs no path and no walk.
+  if (isSimpleValue(entry))
+    return defaultTime === undefined ? { value: entry } : { value: entry, time: defaultTime };
+  const path = `payload.${identifier}`;
   const explicit =
     isPlainObject(entry) &&
     'value' in entry &&

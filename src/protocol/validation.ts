@@ -52,7 +52,15 @@ export const MAX_VALUE_DEPTH = 32;
  * cycles and absurd nesting are refused with the path where they were found.
  */
 export function valueError(value: unknown, path: string): string | undefined {
+  // Most values are single numbers, strings or booleans: no walk, so no set of ancestors either.
+  if (isSimpleValue(value)) return undefined;
   return checkValue(value, path, 0, new Set());
+}
+
+/** A string, a boolean or a finite number: valid data on its own, with nothing inside to check. */
+export function isSimpleValue(value: unknown): value is string | boolean | number {
+  const type = typeof value;
+  return type === 'string' || type === 'boolean' || (type === 'number' && Number.isFinite(value));
 }
 
 function checkValue(value: unknown, path: string, depth: number, ancestors: Set<object>): string | undefined {

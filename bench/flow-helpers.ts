@@ -1,0 +1,125 @@
+import { performance } from 'node:perf_hooks';
+import { sampleProperties } from './devices';
+
+/**
+ * What the bench flows' function nodes call, handed to Node-RED as `global.get('bench')` through
+ * functionGlobalContext (node-red-harness.ts loads this file from the settings file).
+ *
+ * Why not plain function-node code: Node-RED runs a function node's code in a vm context, and every
+ * global name it touches goes through the context's interceptors; a profile of a driver written as
+ * function-node code showed it using more CPU than everything this package does per message. Real
+ * message sources (Modbus, serial, MQTT in, inject) are ordinary nodes, not vm code, so the driver's
+ * work is done here, in ordinary JavaScript, and the function node only forwards to it.
+ */
+
+/** The part of a function node's `node` object the drivers use. */
+interface SandboxNode {
+  id: string;
+  /** cloneFirst=false: Node-RED would otherwise deep-clone the first message of every send. */
+  send(messages: unknown, cloneFirst?: boolean): void;
+}
+
+type Message = Record<string, unknown>;
+export type Side = 'ours' | 'core';
+
+interface ThroughputRun {
+  total: number;
+  window: number;
+  qos: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  firstError: string | null;
+  http: Message | null;
+  startedAt: number;
+}
+
+let nextCoreId = 1;
+
+/**
+ * The message each side gets. Ours: the property values as the payload (the node builds the
+ * OneJSON request) and msg.qos. Core: the whole OneJSON request as a user must build it, with its own
+ * message id (the mqtt out node JSON-encodes an object payload itself; QoS is the node's setting).
+ */
+export function makeMessage(side: Side, sequence: number, qos: number): Message {
+  const values = sampleProperties(sequence);
+  if (side === 'ours') return { payload: values, qos };
+  const params: Record<string, { value: number }> = {};
+  for (const identifier of Object.keys(values))
+    params[identifier] = { value: values[identifier as keyof typeof values] };
+  return { payload: { id: String(nextCoreId++), version: '1.0', params } };
+}
+
+const runs = new Map<string, ThroughputRun>();
+
+/**
+ * The throughput driver behind /bench/<key>/run?total&window&qos: sends `total` messages on output
+ * 1, at most `window` of them unfinished. Each completion (a message back on the input) or failure
+ * (from a Catch node: msg.error) lets the next one go; when all are settled the HTTP request is
+ * answered (output 2) with {ok, failed, firstError, elapsedMs, perSecond}.
+ */
+export function throughput(node: SandboxNode, msg: Message, side: Side): void {
+  if (msg.req) {
+    const query = (msg.payload ?? {}) as Record<string, string>;
+    const run: ThroughputRun = {
+      total: Number(query.total),
+      window: Number(query.window),
+      qos: Number(query.qos),
+      sent: 0,
+      ok: 0,
+      failed: 0,
+      firstError: null,
+      http: msg,
+      startedAt: performance.now(),
+    };
+    runs.set(node.id, run);
+    const batch: Message[] = [];
+    while (run.sent < run.total && run.sent < run.window) batch.push(makeMessage(side, run.sent++, run.qos));
+    node.send([batch, null], false);
+    return;
+  }
+  const run = runs.get(node.id);
+  if (!run || run.http === null) return;
+  if (msg.error) {
+    run.failed++;
+    run.firstError ??= String((msg.error as { message?: unknown }).message);
+  } else {
+    run.ok++;
+  }
+  if (run.sent < run.total) node.send([makeMessage(side, run.sent++, run.qos), null], false);
+  if (run.ok + run.failed === run.total) {
+    const elapsedMs = performance.now() - run.startedAt;
+    const http = run.http;
+    run.http = null;
+    http.payload = {
+      ok: run.ok,
+      failed: run.failed,
+      firstError: run.firstError,
+      elapsedMs,
+      perSecond: (run.ok / elapsedMs) * 1000,
+    };
+    node.send([null, http], false);
+  }
+}
+
+export interface BenchHelpers {
+  now(): number;
+  memory(): { rss: number; heapUsed: number; external: number };
+  throughput: typeof throughput;
+  makeMessage: typeof makeMessage;
+}
+
+/** `gc` comes from the settings file, which enables it at run time. */
+export function createBenchHelpers(gc: () => void): BenchHelpers {
+  return {
+    now: () => performance.now(),
+    memory: () => {
+      gc();
+      gc();
+      const usage = process.memoryUsage();
+      return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
+    },
+    throughput,
+    makeMessage,
+  };
+}
