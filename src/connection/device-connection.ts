@@ -255,7 +255,7 @@ export class DeviceConnection extends EventEmitter {
       settings = this.requestSettings(options);
       const thingParams =
         kind === 'property-post'
-          ? toPropertyParams(refuseProtoIdentifier(params), options.time)
+          ? toPropertyParams(params, options.time)
           : this.eventParams(params, options.time);
       id = this.nextId();
       payload = serializeMessage(buildRequest(id, thingParams));
@@ -624,19 +624,6 @@ export class DeviceConnection extends EventEmitter {
 }
 
 function noop(): void {}
-
-/**
- * toPropertyParams (protocol core) copies each identifier into an object literal, where `__proto__`
- * sets the prototype instead of adding a property: the value vanished from the message and OneNET
- * answered a misleading 301 "params is empty". Refused with a clear reason until the core builds
- * params without a prototype.
- */
-function refuseProtoIdentifier(params: unknown): unknown {
-  if (params !== null && typeof params === 'object' && Object.hasOwn(params, '__proto__')) {
-    throw new Error('identifier "__proto__" cannot be posted');
-  }
-  return params;
-}
 
 /** "$sys/pid/dev/thing/property/set" -> "thing/property/set", for messages. */
 function shortTopic(topic: string): string {

@@ -14,6 +14,8 @@ const IDENTIFIER = /^[A-Za-z0-9_]{1,50}$/;
 
 export function identifierError(identifier: unknown): string | undefined {
   if (typeof identifier !== 'string') return 'identifier must be a string';
+  // Fits the character rule, but assigning it to an object sets the prototype: the value would vanish.
+  if (identifier === '__proto__') return 'identifier "__proto__" is reserved and cannot be posted';
   if (!IDENTIFIER.test(identifier)) {
     return `identifier "${truncate(identifier)}" must be 1-50 letters, digits or underscores`;
   }

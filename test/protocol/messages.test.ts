@@ -102,6 +102,7 @@ describe('protocol/messages', () => {
         [Buffer.from('x'), /not Buffer/],
         [{}, /no properties/],
         [{ 'bad id': 1 }, /identifier "bad id"/],
+        [JSON.parse('{"__proto__": 1}'), /"__proto__" is reserved/],
         [{ t: NaN }, /payload\.t is NaN/],
         [{ t: Infinity }, /not a finite number/],
         [{ t: () => 1 }, /payload\.t is a function/],
