@@ -1,4 +1,4 @@
-import type { Client } from 'aedes';
+import type { Client, PublishPacket } from 'aedes';
 import type { TopicAddress } from '../protocol';
 import { filterMatches } from './subscribe-acl';
 import type { EmulatorDevice } from './types';
@@ -57,6 +57,12 @@ export class Session {
       this.routes.set(topic, routed);
     }
     return routed;
+  }
+
+  /** Downlinks are QoS 0, retain 0, straight to the device's connection (§1.3). */
+  deliver(topic: string, payload: Buffer): void {
+    const packet: PublishPacket = { cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false };
+    this.client.publish(packet, () => undefined);
   }
 
   /** Closes the connection like a network drop; the first reason given wins. */

@@ -1,0 +1,173 @@
+import type { EventEmitter } from 'node:events';
+import type { PublishPacket } from 'aedes';
+import {
+  SUCCESS_CODE,
+  buildReply,
+  buildTopic,
+  describeReplyCode,
+  replyKindOf,
+  serializeMessage,
+  type ThingReply,
+  type TopicAddress,
+  type TopicKind,
+} from '../protocol';
+import type { DeviceStore } from './device-store';
+import { describeDevice, preview } from './log-format';
+import type { PendingRequests } from './platform-requests';
+import type { DeviceRegistry } from './registry';
+import type { RingBuffer } from './ring-buffer';
+import type { Session } from './session';
+import type { EmulatorStats, OneNetEmulatorEvents, UplinkRecord } from './types';
+import { interpretUplink } from './uplink';
+
+/** The emulator state and callbacks the uplink handler works with; OneNetEmulator provides them. */
+export interface UplinkHost {
+  readonly stats: EmulatorStats;
+  readonly registry: DeviceRegistry;
+  readonly store: DeviceStore;
+  readonly uplinkLog: RingBuffer<UplinkRecord>;
+  readonly pending: PendingRequests;
+  /** Where the emulator's public events are emitted. */
+  readonly events: EventEmitter<OneNetEmulatorEvents>;
+  readonly log: ((line: string) => void) | undefined;
+  /** A timer the emulator owns, cleared by its close(). */
+  later(ms: number, action: () => void): void;
+}
+
+/**
+ * What happens to a device publish the broker accepted (§1.6, §3): it is logged, its data stored,
+ * a device request answered on its reply topic, a reply to a platform request settled.
+ */
+export class UplinkHandler {
+  /** Fault hook setReplyDelay(): how long replies to device requests are held back. */
+  replyDelayMs = 0;
+  /** Fault hook failReplies(): the code every otherwise successful device request is answered with. */
+  failCode: number | undefined;
+
+  constructor(private readonly host: UplinkHost) {}
+
+  /** Records an accepted device publish, then answers a device request or settles a platform request. */
+  handle(session: Session, address: TopicAddress, packet: PublishPacket): void {
+    const now = Date.now();
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const outcome = interpretUplink(
+      address.kind,
+      payload,
+      this.host.registry.thingModelOf(session.productId),
+    );
+    const record: UplinkRecord = {
+      productId: session.productId,
+      deviceName: session.deviceName,
+      kind: address.kind,
+      topic: packet.topic,
+      payload: outcome.payload,
+      qos: packet.qos === 1 ? 1 : 0,
+      receivedAt: now,
+    };
+    if (outcome.id !== undefined) record.id = outcome.id;
+    this.host.uplinkLog.push(record);
+    this.host.stats.publishes++;
+    this.host.events.emit('uplink', record);
+
+    if (outcome.type === 'request') {
+      let code = outcome.code;
+      if (code === SUCCESS_CODE && this.failCode !== undefined) {
+        code = this.failCode;
+      } else if (code === SUCCESS_CODE) {
+        if (outcome.properties) this.host.store.recordProperties(session.deviceKey, outcome.properties, now);
+        if (outcome.events && outcome.id !== undefined)
+          this.host.store.recordEvents(session.deviceKey, outcome.events, outcome.id, now);
+      }
+      if (this.host.log) {
+        const detail = outcome.reason
+          ? ` refused (${code} ${describeReplyCode(code)}: ${outcome.reason})`
+          : '';
+        this.host.log(
+          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${preview(outcome.payload)}${detail}`,
+        );
+      }
+      const replyKind = replyKindOf(address.kind)!;
+      const msg = code === SUCCESS_CODE ? 'success' : describeReplyCode(code);
+      const data = code === SUCCESS_CODE ? outcome.replyData : undefined;
+      this.sendReply(session, replyKind, address.identifier, buildReply(outcome.replyId, code, msg, data));
+    } else if (outcome.type === 'platform-reply') {
+      this.acceptPlatformReply(session, address, outcome.reply, outcome.problem);
+    } else {
+      this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${preview(outcome.payload)}`);
+    }
+  }
+
+  private acceptPlatformReply(
+    session: Session,
+    address: TopicAddress,
+    reply: ThingReply | undefined,
+    problem: string | undefined,
+  ): void {
+    if (!reply) {
+      // Device-log 1027: "set_reply 响应中 id 字段错误或 json 格式错误" (§3.2).
+      this.host.log?.(
+        `${address.kind} from ${describeDevice(session.device)} ignored: ${problem ?? 'unreadable'}`,
+      );
+      return;
+    }
+    const result = this.host.pending.settle(
+      reply.id,
+      session.deviceKey,
+      address.kind,
+      address.identifier,
+      reply,
+    );
+    if (this.host.log) {
+      const note =
+        result === 'matched'
+          ? ''
+          : result === 'late'
+            ? ' (after the deadline: ignored, §1.6)'
+            : result === 'wrong-topic'
+              ? ' (on the wrong reply topic: ignored)'
+              : ' (no request with this id: ignored)';
+      this.host.log(
+        `${address.kind} from ${describeDevice(session.device)} id ${reply.id} code ${reply.code}${note}`,
+      );
+    }
+    this.host.events.emit('reply', {
+      productId: session.productId,
+      deviceName: session.deviceName,
+      kind: address.kind,
+      id: reply.id,
+      code: reply.code,
+    });
+  }
+
+  /** Sends a reply to a device request, only when the device subscribed to the reply topic (§1.5). */
+  private sendReply(
+    session: Session,
+    kind: TopicKind,
+    identifier: string | undefined,
+    reply: ThingReply,
+  ): void {
+    const address: TopicAddress = { productId: session.productId, deviceName: session.deviceName, kind };
+    if (identifier !== undefined) address.identifier = identifier;
+    const topic = buildTopic(address);
+    if (!session.isSubscribedTo(topic)) {
+      // Device-log 1022 "subscription not exist": the data is kept, the reply is not sent.
+      this.host.log?.(`  no reply to ${describeDevice(session.device)}: not subscribed to ${topic} (§1.5)`);
+      return;
+    }
+    const deliver = (): void => {
+      if (session.closed) return;
+      session.deliver(topic, serializeMessage(reply));
+      this.host.log?.(`  reply ${reply.code} → ${describeDevice(session.device)} ${kind} id ${reply.id}`);
+      this.host.events.emit('downlink', {
+        productId: session.productId,
+        deviceName: session.deviceName,
+        kind,
+        topic,
+        id: reply.id,
+        code: reply.code,
+      });
+    };
+    if (this.replyDelayMs > 0) this.host.later(this.replyDelayMs, deliver);
+    else deliver();
+  }
+}
