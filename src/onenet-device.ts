@@ -4,6 +4,7 @@ import {
   type DeviceConnection,
   type DeviceIdentity,
   type DuplicateIdentityEvent,
+  type SettingsDifferEvent,
 } from './connection';
 import { DEVICE_NODE_TYPE, type DeviceNodeApi } from './node-red/device-node';
 import {
@@ -29,6 +30,7 @@ interface TlsConfigNode extends Node {
  */
 export = function registerDeviceNode(RED: NodeAPI): void {
   const t = translator(RED);
+  closeUnusedAfterDeploys(RED);
 
   function tlsOptionsOf(def: DeviceConfigDef): TlsConnectionOptions | undefined {
     if (!usesTls(def) || !def.tlsConfig) return undefined;
@@ -60,7 +62,8 @@ export = function registerDeviceNode(RED: NodeAPI): void {
         }
         return defaultPool.acquire(settings.identity, settings.options, userId, this.id);
       },
-      releaseConnection: (userId: string): Promise<void> => defaultPool.release(userId),
+      releaseConnection: (userId: string, removed = true): Promise<void> =>
+        defaultPool.release(userId, { removed }),
     };
     Object.assign(this, api);
 
@@ -74,15 +77,47 @@ export = function registerDeviceNode(RED: NodeAPI): void {
         t('duplicateIdentity', { count: event.owners.length, device: describeDevice(event.identity) }),
       );
     };
+    const onSettingsDiffer = (event: SettingsDifferEvent): void => {
+      if (event.owner !== this.id) return;
+      this.warn(
+        t('settingsDiffer', {
+          device: describeDevice(event.identity),
+          settings: event.differences.join(', '),
+        }),
+      );
+    };
     defaultPool.on('duplicate-identity', onDuplicateIdentity);
+    defaultPool.on('settings-differ', onSettingsDiffer);
     this.on('close', (_removed, done) => {
       defaultPool.off('duplicate-identity', onDuplicateIdentity);
-      done();
+      defaultPool.off('settings-differ', onSettingsDiffer);
+      // Changed or removed: the connections made through this node end with it, including those a
+      // reply node without a device of its own borrowed (it is not restarted with us).
+      defaultPool.ownerClosed(this.id).then(
+        () => done(),
+        () => done(),
+      );
     });
   }
 
   RED.nodes.registerType(DEVICE_NODE_TYPE, OneNetDeviceNode, { credentials: { key: { type: 'password' } } });
 };
+
+const sweepingEvents = new WeakSet<object>();
+
+/**
+ * A flow node that restarts in a partial deploy keeps its connection for its return; one that does
+ * not come back (it now uses another device) leaves it unused, and that is closed once the deploy
+ * has started the new flows.
+ */
+function closeUnusedAfterDeploys(RED: NodeAPI): void {
+  const events = RED.events;
+  if (!events || sweepingEvents.has(events)) return;
+  sweepingEvents.add(events);
+  events.on('flows:started', () => {
+    void defaultPool.closeUnused();
+  });
+}
 
 function sameIdentity(a: DeviceIdentity, b: DeviceIdentity): boolean {
   return (

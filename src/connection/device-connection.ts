@@ -180,6 +180,14 @@ export class DeviceConnection extends EventEmitter {
     this.startAttempt();
   }
 
+  /**
+   * When a retry waits out a back-off (after a kick, a refused login or drops), tries now; a
+   * connection the user disconnected stays disconnected. A deploy calls this through the pool.
+   */
+  retryNow(): void {
+    if (this.wanted && this.retryTimer) this.connect();
+  }
+
   /** Goes offline at the user's request and stays there until connect(). */
   async disconnect(): Promise<void> {
     if (this.state === 'closed') return;

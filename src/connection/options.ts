@@ -149,6 +149,29 @@ export function conflictingSettings(a: ResolvedOptions, b: ResolvedOptions): str
   return differences;
 }
 
+/**
+ * The behavioural options (not part of the login) in which `b` differs from `a`, by name. Only the
+ * first user's apply, so a second config node of the device with other values is told so.
+ */
+export function differingBehaviour(a: ResolvedOptions, b: ResolvedOptions): string[] {
+  const differences: string[] = [];
+  if (a.offlinePolicy !== b.offlinePolicy) differences.push('offline policy');
+  if (a.queueLimit !== b.queueLimit) differences.push('queue limit');
+  if (a.queueMaxAgeMs !== b.queueMaxAgeMs) differences.push('queue max age');
+  if (a.requestTimeoutMs !== b.requestTimeoutMs) differences.push('request timeout');
+  const ra = a.reconnect;
+  const rb = b.reconnect;
+  if (
+    ra.initialDelayMs !== rb.initialDelayMs ||
+    ra.maxDelayMs !== rb.maxDelayMs ||
+    ra.authFailedDelayMs !== rb.authFailedDelayMs ||
+    ra.kickedDelayMs !== rb.kickedDelayMs ||
+    ra.kickWindowMs !== rb.kickWindowMs
+  )
+    differences.push('reconnect delays');
+  return differences;
+}
+
 function sameTls(a: boolean | TlsConnectionOptions, b: boolean | TlsConnectionOptions): boolean {
   if (typeof a === 'boolean' || typeof b === 'boolean') return a === b;
   return sameValue(a, b);

@@ -131,3 +131,13 @@ export interface DuplicateIdentityEvent {
   identity: DeviceIdentity;
   owners: string[];
 }
+
+/** A config node of a device in use whose behavioural options differ from those in use (by name only). */
+export interface SettingsDifferEvent {
+  identity: DeviceIdentity;
+  /** The config node whose options are not used. */
+  owner: string;
+  /** The config node whose options the connection runs with ('' when unknown). */
+  inUseFrom: string;
+  differences: string[];
+}

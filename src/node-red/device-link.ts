@@ -45,7 +45,7 @@ export class DeviceLink {
   ) {
     this.t = translator(RED);
     this.status = new StatusView(node, this.t, statusTexts(RED));
-    node.on('close', (_removed, done) => this.close(done));
+    node.on('close', (removed, done) => this.close(removed, done));
     if (ownDeviceId) {
       try {
         this.connectionFor(ownDeviceId);
@@ -75,12 +75,15 @@ export class DeviceLink {
    */
   connectionFor(deviceId: string): DeviceConnection {
     if (this.closed) throw new Error('node is closing');
+    const device = findDeviceNode(this.RED, deviceId);
     const existing = this.held.get(deviceId);
-    if (existing) {
+    if (existing && existing.device === device && existing.connection.status().state !== 'closed') {
       this.status.follow(existing.connection);
       return existing.connection;
     }
-    const device = findDeviceNode(this.RED, deviceId);
+    // The config node was replaced or removed since (a deploy that did not restart this node): the
+    // old hold ended with it (ConnectionPool.ownerClosed), so it is let go and the current one taken.
+    if (existing) this.drop(deviceId);
     if (!device) {
       this.status.showProblem('noDeviceStatus');
       throw new Error(this.t('noDevice'));
@@ -114,12 +117,22 @@ export class DeviceLink {
     this.node.warn(`ignored a malformed OneNET message on ${event.topic}: ${event.reason}`);
   }
 
-  private close(done: () => void): void {
+  private drop(deviceId: string): void {
+    const held = this.held.get(deviceId);
+    if (!held) return;
+    this.held.delete(deviceId);
+    held.connection.off('downlink-error', this.onDownlinkError);
+    void held.device.releaseConnection(held.userId).catch(() => undefined);
+  }
+
+  private close(removed: boolean, done: () => void): void {
     this.closed = true;
     this.status.stop();
     for (const { connection } of this.held.values()) connection.off('downlink-error', this.onDownlinkError);
-    const releases = [...this.held.values()].map(({ device, userId }) =>
-      device.releaseConnection(userId).catch((err: unknown) => {
+    // A node that is only restarting keeps its own device logged in for its return; any other device it
+    // borrowed (a reply node) is let go, as the next message names its device again.
+    const releases = [...this.held.entries()].map(([deviceId, { device, userId }]) =>
+      device.releaseConnection(userId, removed || deviceId !== this.ownDeviceId).catch((err: unknown) => {
         this.node.warn(`releasing the OneNET connection failed: ${(err as Error).message}`);
       }),
     );

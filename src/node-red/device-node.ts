@@ -13,7 +13,11 @@ export interface DeviceNodeApi {
    * another config node for the same device.
    */
   acquireConnection(userId: string): DeviceConnection;
-  releaseConnection(userId: string): Promise<void>;
+  /**
+   * `removed` false (a flow node restarting in a partial deploy) keeps the connection logged in for
+   * its return; see ConnectionPool.release.
+   */
+  releaseConnection(userId: string, removed?: boolean): Promise<void>;
 }
 
 export type DeviceNode = Node & DeviceNodeApi;

@@ -20,6 +20,7 @@ export const MESSAGE_KEYS = {
   error: `${OUR_NAMESPACE}status.error`,
   replied: `${OUR_NAMESPACE}status.replied`,
   duplicateIdentity: `${OUR_NAMESPACE}warn.duplicate-identity`,
+  settingsDiffer: `${OUR_NAMESPACE}warn.settings-differ`,
   lateReply: `${OUR_NAMESPACE}warn.late-reply`,
   duplicateReply: `${OUR_NAMESPACE}warn.duplicate-reply`,
   noOnenet: `${OUR_NAMESPACE}errors.no-onenet`,

@@ -82,6 +82,10 @@ export interface NodeAPI {
     warn(message: unknown): void;
     debug(message: unknown): void;
   };
+  /** The runtime's event bus ('flows:started' after every deploy has started its flows). */
+  events?: {
+    on(event: string, listener: (...args: unknown[]) => void): unknown;
+  };
   /** i18n lookup: `namespace:key`, with `__name__` placeholders filled from `substitutions`. */
   _(key: string, substitutions?: Record<string, string | number>): string;
 }
