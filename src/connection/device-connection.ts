@@ -115,6 +115,8 @@ export class DeviceConnection extends EventEmitter {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = 0;
   private closing: Promise<void> | undefined;
+  /** disconnect() letting the old session settle and ending its client; connect() waits for it. */
+  private disconnecting: Promise<void> | undefined;
   private readonly reporter = new StatusReporter(
     () => this.status(),
     (status) => this.emitSafely('status', status),
@@ -172,6 +174,15 @@ export class DeviceConnection extends EventEmitter {
     this.wanted = true;
     if (this.attempt) return;
     this.epoch++;
+    if (this.disconnecting) {
+      // disconnect() is letting the old session's requests settle: cut that short, so they fail as
+      // disconnected (or are re-sent under 'queue') now, and log in once its client has ended; two
+      // clients of one device at once would kick each other.
+      this.pipeline.pause('holding');
+      this.setState('connecting');
+      this.pipeline.stopWaitingForSettle();
+      return;
+    }
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
@@ -200,13 +211,23 @@ export class DeviceConnection extends EventEmitter {
     this.kicked = false;
     this.setState('disconnected');
     this.pipeline.pause('offline');
-    if (attempt?.ready) await this.pipeline.settled(DISCONNECT_SETTLE_MS);
-    // connect() or close() during the wait took over the pipeline; only the old client is ours to end.
-    if (epoch === this.epoch) {
+    const ending = (async () => {
+      if (attempt?.ready) await this.pipeline.settled(DISCONNECT_SETTLE_MS);
+      if (this.state === 'closed') return; // close() took over the pipeline
+      // What is still in flight belonged to the old session, whoever asked for the next one.
       this.pipeline.connectionLost();
-      this.pipeline.applyOfflinePolicy('offline', 'disconnected by request');
+      if (epoch === this.epoch) this.pipeline.applyOfflinePolicy('offline', 'disconnected by request');
+      if (attempt) await this.endAttempt(attempt, true);
+    })();
+    this.disconnecting = ending;
+    try {
+      await ending;
+    } finally {
+      if (this.disconnecting === ending) this.disconnecting = undefined;
     }
-    if (attempt) await this.endAttempt(attempt, true);
+    // connect() during the wait: log in now that the old client is gone.
+    // (startAttempt() does nothing once closed.)
+    if (this.wanted && !this.attempt && !this.retryTimer) this.startAttempt();
   }
 
   /** Final. Rejects every pending and queued request with reason 'closed'; resolves within 2 s. */
@@ -228,6 +249,7 @@ export class DeviceConnection extends EventEmitter {
 
   status(): ConnectionStatus {
     const status: ConnectionStatus = { state: this.state, queueDepth: this.pipeline.depth };
+    if (this.pipeline.full) status.busy = true;
     if (this.lastError !== undefined) status.lastError = this.lastError;
     if (this.kicked) status.kicked = true;
     return status;
@@ -259,14 +281,17 @@ export class DeviceConnection extends EventEmitter {
     let id: string;
     let payload: Buffer;
     let settings: { qos: 0 | 1; waitReply: boolean; timeoutMs: number };
+    const build = (time: number | undefined): Buffer =>
+      serializeMessage(
+        buildRequest(
+          id,
+          kind === 'property-post' ? toPropertyParams(params, time) : this.eventParams(params, time),
+        ),
+      );
     try {
       settings = this.requestSettings(options);
-      const thingParams =
-        kind === 'property-post'
-          ? toPropertyParams(params, options.time)
-          : this.eventParams(params, options.time);
       id = this.nextId();
-      payload = serializeMessage(buildRequest(id, thingParams));
+      payload = build(options.time);
     } catch (err) {
       // The reason quotes the user's data (a property path, an identifier), which may be huge.
       return Promise.reject(
@@ -287,6 +312,11 @@ export class DeviceConnection extends EventEmitter {
         generation: 0,
         timer: undefined,
       };
+      // A post that waits in the offline queue carries the time it was accepted (msg.time, when
+      // given, already stamps every value). Only 'queue' ever waits that long.
+      if (options.time === undefined && this.options.offlinePolicy === 'queue') {
+        entry.stamp = () => build(createdAt);
+      }
       this.pipeline.submit(entry);
     });
   }
@@ -570,8 +600,22 @@ export class DeviceConnection extends EventEmitter {
       );
     }
     return new Promise<void>((resolve, reject) => {
+      // A half-open link never PUBACKs, and MQTT.js would only notice after 1.5 × keepalive; OneNET
+      // waits 5 s for a reply anyway (§1.6 "同步调用超时时间5s"), so the reply ends within the request timeout.
+      const timeoutMs = this.options.requestTimeoutMs;
+      const timer = setTimeout(() => {
+        if (!attempt.unsettled.delete(settle)) return;
+        reject(
+          new OneNetRequestError(
+            'timeout',
+            `OneNET did not acknowledge (PUBACK) the reply within ${timeoutMs} ms; it may have reached OneNET`,
+            { id: target.id, topic, sent: true },
+          ),
+        );
+      }, timeoutMs);
       const settle = (error?: Error): void => {
         if (!attempt.unsettled.delete(settle)) return;
+        clearTimeout(timer);
         if (error) {
           reject(
             new OneNetRequestError(

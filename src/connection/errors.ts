@@ -9,11 +9,16 @@ export class OneNetRequestError extends Error {
   declare topic?: string;
   declare code?: number;
   declare latencyMs?: number;
+  /**
+   * Whether the request left this client: true means it may have reached OneNET (a retry may post it
+   * twice); false means it was never sent. Absent where it does not apply (replies refused early).
+   */
+  declare sent?: boolean;
 
   constructor(
     reason: RequestFailureReason,
     message: string,
-    details: { id?: string; topic?: string; code?: number; latencyMs?: number } = {},
+    details: { id?: string; topic?: string; code?: number; latencyMs?: number; sent?: boolean } = {},
   ) {
     super(message);
     this.reason = reason;
@@ -21,5 +26,6 @@ export class OneNetRequestError extends Error {
     if (details.topic !== undefined) this.topic = details.topic;
     if (details.code !== undefined) this.code = details.code;
     if (details.latencyMs !== undefined) this.latencyMs = details.latencyMs;
+    if (details.sent !== undefined) this.sent = details.sent;
   }
 }

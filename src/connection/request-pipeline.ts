@@ -23,12 +23,28 @@ export interface RequestEntry {
   createdAt: number;
   resolve: (outcome: RequestOutcome) => void;
   reject: (error: OneNetRequestError) => void;
+  /**
+   * The payload again with the time it was accepted on every value without a time of its own, for a
+   * request that waits in the offline queue: OneNET then records when the value was measured, not
+   * when it arrived. Absent when every value already has its time.
+   */
+  stamp?: () => Buffer;
+  /** Sent once before, on a session that dropped before OneNET acknowledged it. */
+  resent?: boolean;
   /** queued: waiting to be sent; publishing: handed to MQTT.js; delivered: written (QoS 0) or PUBACKed (QoS 1). */
   state: 'queued' | 'publishing' | 'delivered' | 'done';
   /** The pipeline generation the entry was published in; callbacks from an older client are ignored. */
   generation: number;
+  /**
+   * The request's timeout, running from acceptance (submit) to the reply. Under 'queue' it is
+   * stopped while the request waits for the connection (queueMaxAgeMs bounds that wait) and runs
+   * again, in full, once the connection is back.
+   */
   timer: NodeJS.Timeout | undefined;
 }
+
+/** OneNET's code for a message id it has seen before (onenet-protocol.md §3 reply codes, MQTT接入服务). */
+const DUPLICATE_ID_CODE = 1025;
 
 export type PublishFn = (topic: string, payload: Buffer, qos: 0 | 1, done: (error?: Error) => void) => void;
 
@@ -41,6 +57,11 @@ export interface PipelineSettings {
 /**
  * online: sending. holding: a connection attempt is running; new requests wait for it (both policies).
  * offline: not connected; 'fail' rejects new requests, 'queue' queues them. closed: final.
+ *
+ * In every mode at most queueLimit requests wait to be sent (the backlog); a request beyond that is
+ * refused at once ('busy' while connected or connecting, 'queue-overflow' while queueing offline),
+ * so a flow that posts faster than the link carries hears about it instead of piling up memory and
+ * late timeouts. Requests already accepted are never dropped to make room.
  */
 type Mode = 'online' | 'holding' | 'offline' | 'closed';
 
@@ -52,7 +73,10 @@ type Mode = 'online' | 'holding' | 'offline' | 'closed';
  * Drop rules (the "delivered once each, none lost" guarantee under the 'queue' policy):
  * - not yet sent: stays queued ('queue') or is rejected 'disconnected' ('fail');
  * - handed to MQTT.js but not acknowledged: the platform may not have it, so it is re-sent after
- *   reconnect with the same id ('queue'; QoS 1 is at-least-once anyway) or rejected ('fail');
+ *   reconnect ('queue'; QoS 1 is at-least-once anyway) or rejected ('fail'). The re-sent copy keeps
+ *   its id: if the first copy did arrive, the same id lets OneNET tell the copy for what it is (it
+ *   answers 1025 "duplicate id", which then counts as received), where a new id would be stored as
+ *   a second post (onenet-protocol.md §1.6 ids, §3 code 1025);
  * - acknowledged but not yet replied: the platform has it, so re-sending would post it twice. The
  *   reply went to the old connection and is lost, so it is rejected 'disconnected' in both policies,
  *   with a message saying it was delivered.
@@ -78,6 +102,8 @@ export class RequestPipeline {
     if (this.backlog.length !== depthBefore) this.onDepthChange();
   };
   private readonly inFlight = new Map<string, RequestEntry>();
+  /** Backlog entries that timed out while waiting; they stay in the Fifo until pumped or drained. */
+  private deadInBacklog = 0;
   /** How many of the requests in flight wait for a reply (waitReply); see awaitingReplies. */
   private replyWaiters = 0;
   private publishesInFlight = 0;
@@ -96,7 +122,12 @@ export class RequestPipeline {
   ) {}
 
   get depth(): number {
-    return this.backlog.length;
+    return this.backlog.length - this.deadInBacklog;
+  }
+
+  /** Waiting to be sent, including submissions not yet moved to the backlog. */
+  private get waiting(): number {
+    return this.depth + this.outbox.length;
   }
 
   get inFlightCount(): number {
@@ -113,27 +144,47 @@ export class RequestPipeline {
   }
 
   submit(entry: RequestEntry): void {
-    switch (this.mode) {
-      case 'closed':
-        this.fail(entry, 'closed', 'the connection is closed');
-        return;
-      case 'online':
-        this.outbox.push(entry);
-        this.flushScheduled ??= setImmediate(this.flush);
-        return;
-      case 'offline':
-        if (this.settings.offlinePolicy === 'fail') {
-          this.fail(entry, 'offline', `not sent: ${this.describeOffline()}`);
-          return;
-        }
-        break;
-      case 'holding':
-        break;
+    if (this.mode === 'closed') {
+      this.fail(entry, 'closed', 'the connection is closed');
+      return;
+    }
+    const queueing = this.mode === 'offline' && this.settings.offlinePolicy === 'queue';
+    if (this.mode === 'offline' && !queueing) {
+      this.fail(entry, 'offline', `not sent: ${this.describeOffline()}`);
+      return;
+    }
+    if (this.waiting >= this.settings.queueLimit) {
+      if (this.mode !== 'online' && this.settings.offlinePolicy === 'queue') {
+        this.fail(
+          entry,
+          'queue-overflow',
+          `not sent: the offline queue is full (${this.settings.queueLimit} requests wait for the connection)`,
+        );
+      } else {
+        this.fail(
+          entry,
+          'busy',
+          `not sent: busy, ${this.settings.queueLimit} requests already wait to be sent (the queue limit)`,
+        );
+      }
+      this.onDepthChange();
+      return;
+    }
+    if (queueing) this.stampForQueue(entry);
+    else entry.timer = setTimeout(this.onTimeout, entry.timeoutMs, entry);
+    if (this.mode === 'online') {
+      this.outbox.push(entry);
+      this.flushScheduled ??= setImmediate(this.flush);
+      return;
     }
     this.backlog.push(entry);
-    this.enforceQueueLimit();
     this.armExpiry();
     this.onDepthChange();
+  }
+
+  /** At the queue limit: the next request is refused (the status says "busy"). */
+  get full(): boolean {
+    return this.waiting >= this.settings.queueLimit;
   }
 
   /** A session is ready (subscribed): send through `publish` from now on. */
@@ -144,6 +195,13 @@ export class RequestPipeline {
     this.publish = publish;
     this.mode = 'online';
     this.clearExpiry();
+    // Requests that waited in the offline queue get their full timeout from now on.
+    for (const entry of this.backlog.drain()) {
+      if (entry.state === 'done') continue;
+      entry.timer ??= setTimeout(this.onTimeout, entry.timeoutMs, entry);
+      this.backlog.push(entry);
+    }
+    this.deadInBacklog = 0;
     this.pump();
     this.onDepthChange();
   }
@@ -167,19 +225,25 @@ export class RequestPipeline {
     this.publishesInFlight = 0;
     const resend: RequestEntry[] = [];
     for (const entry of this.inFlight.values()) {
-      clearTimeout(entry.timer);
-      entry.timer = undefined;
       if (entry.state === 'publishing' && this.settings.offlinePolicy === 'queue') {
         entry.state = 'queued';
+        entry.resent = true;
+        this.stampForQueue(entry);
         resend.push(entry);
       } else if (entry.state === 'publishing') {
-        this.settle(entry, 'disconnected', 'the connection dropped before OneNET acknowledged the request');
+        this.settle(
+          entry,
+          'disconnected',
+          'the connection dropped before OneNET acknowledged the request; it may have reached OneNET',
+          true,
+        );
       } else {
         this.settle(
           entry,
           'disconnected',
           'the connection dropped after OneNET received the request but before it replied; ' +
             'it is not sent again, so it is not posted twice',
+          true,
         );
       }
     }
@@ -187,7 +251,6 @@ export class RequestPipeline {
     this.replyWaiters = 0;
     this.backlog.unshiftAll(resend);
     this.notifySettled();
-    if (this.settings.offlinePolicy === 'queue') this.enforceQueueLimit();
     this.armExpiry();
     this.onDepthChange();
   }
@@ -200,12 +263,34 @@ export class RequestPipeline {
     if (this.mode === 'closed') return;
     this.mode = 'offline';
     if (this.settings.offlinePolicy === 'fail') {
-      for (const entry of this.backlog.drain()) this.fail(entry, reason, `not sent: ${message}`);
+      for (const entry of this.drainLive()) this.fail(entry, reason, `not sent: ${message}`);
     } else {
-      this.enforceQueueLimit();
+      for (const entry of this.drainLive()) {
+        this.stampForQueue(entry);
+        this.backlog.push(entry);
+      }
       this.armExpiry();
     }
     this.onDepthChange();
+  }
+
+  /** Empties the backlog, leaving out entries that already timed out. */
+  private drainLive(): RequestEntry[] {
+    this.deadInBacklog = 0;
+    return this.backlog.drain().filter((entry) => entry.state !== 'done');
+  }
+
+  /**
+   * The request now waits for the connection under 'queue': its timeout stops (queueMaxAgeMs
+   * bounds the wait) and its values get the time they were accepted.
+   */
+  private stampForQueue(entry: RequestEntry): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    if (entry.stamp) {
+      entry.payload = entry.stamp();
+      entry.stamp = undefined;
+    }
   }
 
   /** A reply arrived on `replyKind`'s topic. Returns false when no request waits for it. */
@@ -216,6 +301,15 @@ export class RequestPipeline {
     const latencyMs = Date.now() - entry.createdAt;
     if (reply.code === SUCCESS_CODE) {
       entry.resolve({ id: entry.id, topic: entry.topic, code: reply.code, message: reply.msg, latencyMs });
+    } else if (reply.code === DUPLICATE_ID_CODE && entry.resent) {
+      // The first copy arrived before the session dropped (see the class comment).
+      entry.resolve({
+        id: entry.id,
+        topic: entry.topic,
+        code: reply.code,
+        message: 'already received: OneNET had this post from before the connection dropped',
+        latencyMs,
+      });
     } else {
       const description = describeReplyCode(reply.code);
       const platformText = reply.msg && reply.msg !== description ? ` (${reply.msg})` : '';
@@ -247,6 +341,11 @@ export class RequestPipeline {
     });
   }
 
+  /** Ends every settled() wait now. */
+  stopWaitingForSettle(): void {
+    this.notifySettled();
+  }
+
   /** Final: every request still here is rejected with reason 'closed'. */
   close(): void {
     if (this.mode === 'closed') return;
@@ -256,11 +355,18 @@ export class RequestPipeline {
     this.generation++;
     this.clearExpiry();
     for (const entry of this.inFlight.values())
-      this.settle(entry, 'closed', 'the connection was closed before OneNET replied');
+      this.settle(
+        entry,
+        'closed',
+        'the connection was closed before OneNET replied; it may have reached OneNET',
+        true,
+      );
     this.inFlight.clear();
     this.replyWaiters = 0;
-    for (const entry of this.backlog.drain())
+    for (const entry of this.drainLive()) {
+      clearTimeout(entry.timer);
       this.fail(entry, 'closed', 'the connection was closed before the request was sent');
+    }
     this.notifySettled();
   }
 
@@ -285,7 +391,12 @@ export class RequestPipeline {
         this.backlog.length > 0
       ) {
         const entry = this.backlog.shift()!;
+        if (entry.state === 'done') {
+          this.deadInBacklog--;
+          continue;
+        }
         if (this.isExpired(entry, Date.now())) {
+          clearTimeout(entry.timer);
           this.fail(entry, 'queue-expired', this.expiredMessage());
           continue;
         }
@@ -300,7 +411,8 @@ export class RequestPipeline {
     const generation = this.generation;
     entry.state = 'publishing';
     entry.generation = generation;
-    entry.timer = setTimeout(this.onTimeout, entry.timeoutMs, entry);
+    // Armed at submit(); one that waited in the offline queue got it back in resume().
+    entry.timer ??= setTimeout(this.onTimeout, entry.timeoutMs, entry);
     this.inFlight.set(entry.id, entry);
     if (entry.waitReply) this.replyWaiters++;
     this.publishesInFlight++;
@@ -331,15 +443,37 @@ export class RequestPipeline {
     if (this.backlog.length > 0) this.flushScheduled ??= setImmediate(this.flush);
   }
 
+  /**
+   * The request's time is up. One that never left fails as not sent ('busy' when it waited behind
+   * others, 'offline' when it waited for a connection); one that was published fails as 'timeout',
+   * saying it may have reached OneNET, so a Catch-and-retry flow can tell the two apart.
+   */
   private timedOut(entry: RequestEntry): void {
     entry.timer = undefined;
-    if (entry.state === 'done' || this.inFlight.get(entry.id) !== entry) return;
+    if (entry.state === 'done') return;
+    const within = `within ${entry.timeoutMs} ms`;
+    if (entry.state === 'queued') {
+      if (this.mode !== 'online' && this.settings.offlinePolicy === 'queue') return; // resume() re-arms it
+      const inOutbox = this.outbox.indexOf(entry);
+      if (inOutbox >= 0) this.outbox.splice(inOutbox, 1);
+      else this.deadInBacklog++;
+      if (this.mode === 'online') {
+        this.fail(entry, 'busy', `not sent ${within}: busy, earlier requests were still waiting to be sent`);
+      } else {
+        this.fail(entry, 'offline', `not sent: still not connected to OneNET after ${entry.timeoutMs} ms`);
+      }
+      this.onDepthChange();
+      return;
+    }
+    if (this.inFlight.get(entry.id) !== entry) return;
     const what =
       entry.state === 'publishing' && entry.qos === 1
-        ? 'OneNET did not acknowledge (PUBACK) the request'
-        : 'no reply from OneNET';
+        ? `OneNET did not acknowledge (PUBACK) the request ${within}; it may have reached OneNET`
+        : entry.qos === 1
+          ? `OneNET received the request (PUBACK) but did not reply ${within}; it may have been stored`
+          : `no reply from OneNET ${within}; the request was sent and may have reached OneNET`;
     this.removeInFlight(entry);
-    this.reject(entry, 'timeout', `${what} within ${entry.timeoutMs} ms`);
+    this.reject(entry, 'timeout', what, true);
   }
 
   private removeInFlight(entry: RequestEntry): void {
@@ -350,26 +484,29 @@ export class RequestPipeline {
     if (this.inFlight.size === 0) this.notifySettled();
   }
 
-  /** Rejects an entry that is in flight (the caller clears the map). */
-  private settle(entry: RequestEntry, reason: RequestFailureReason, message: string): void {
+  /** Rejects an entry that is in flight (the caller clears the map): it was published. */
+  private settle(entry: RequestEntry, reason: RequestFailureReason, message: string, sent: boolean): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
     entry.state = 'done';
-    this.reject(entry, reason, message);
+    this.reject(entry, reason, message, sent);
   }
 
-  /** Rejects an entry that is not in flight. */
+  /** Rejects an entry that is not in flight: it was never sent. */
   private fail(entry: RequestEntry, reason: RequestFailureReason, message: string): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
     entry.state = 'done';
-    this.reject(entry, reason, message);
+    this.reject(entry, reason, message, false);
   }
 
-  private reject(entry: RequestEntry, reason: RequestFailureReason, message: string): void {
+  private reject(entry: RequestEntry, reason: RequestFailureReason, message: string, sent: boolean): void {
     entry.reject(
       new OneNetRequestError(reason, message, {
         id: entry.id,
         topic: entry.topic,
         latencyMs: Date.now() - entry.createdAt,
+        sent,
       }),
     );
   }
@@ -377,17 +514,6 @@ export class RequestPipeline {
   private notifySettled(): void {
     if (this.settleWaiters.length === 0) return;
     for (const done of [...this.settleWaiters]) done();
-  }
-
-  private enforceQueueLimit(): void {
-    const { queueLimit } = this.settings;
-    while (this.backlog.length > queueLimit) {
-      this.fail(
-        this.backlog.shift()!,
-        'queue-overflow',
-        `the offline queue is full (${queueLimit} requests), so its oldest request was dropped`,
-      );
-    }
   }
 
   /** Only the queue policy ages requests out of the backlog once they can be sent. */
@@ -400,17 +526,20 @@ export class RequestPipeline {
   }
 
   /**
-   * While not sending, a timer drops requests that waited too long: under 'queue' after
-   * queueMaxAgeMs ('queue-expired'); under 'fail' (which only holds requests while an attempt is in
-   * progress) after the request's own timeout ('offline'), so a slow attempt cannot stall a flow.
+   * Under 'queue', while not sending, a timer drops requests that waited longer than queueMaxAgeMs
+   * ('queue-expired'). (Under 'fail', which only holds requests while an attempt is in progress,
+   * each request's own timeout ends the wait.)
    */
   private armExpiry(): void {
-    if (this.expiryTimer || this.backlog.length === 0 || this.mode === 'online' || this.mode === 'closed')
+    if (
+      this.expiryTimer ||
+      this.settings.offlinePolicy !== 'queue' ||
+      this.depth === 0 ||
+      this.mode === 'online' ||
+      this.mode === 'closed'
+    )
       return;
-    const interval =
-      this.settings.offlinePolicy === 'queue'
-        ? Math.max(20, Math.min(1000, Math.floor(this.settings.queueMaxAgeMs / 4)))
-        : 100;
+    const interval = Math.max(20, Math.min(1000, Math.floor(this.settings.queueMaxAgeMs / 4)));
     this.expiryTimer = setInterval(() => this.expireOld(), interval);
   }
 
@@ -420,18 +549,16 @@ export class RequestPipeline {
       return;
     }
     const now = Date.now();
-    const waiting = this.backlog.drain();
-    for (const entry of waiting) {
-      if (this.settings.offlinePolicy === 'queue' && now - entry.createdAt > this.settings.queueMaxAgeMs) {
+    const before = this.depth;
+    for (const entry of this.drainLive()) {
+      if (now - entry.createdAt > this.settings.queueMaxAgeMs) {
         this.fail(entry, 'queue-expired', this.expiredMessage());
-      } else if (this.settings.offlinePolicy === 'fail' && now - entry.createdAt > entry.timeoutMs) {
-        this.fail(entry, 'offline', `not sent: still not connected to OneNET after ${entry.timeoutMs} ms`);
       } else {
         this.backlog.push(entry);
       }
     }
     if (this.backlog.length === 0) this.clearExpiry();
-    if (this.backlog.length !== waiting.length) this.onDepthChange();
+    if (this.depth !== before) this.onDepthChange();
   }
 
   private clearExpiry(): void {

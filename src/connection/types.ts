@@ -68,6 +68,8 @@ export interface ConnectionStatus {
   queueDepth: number;
   /** Human readable; never contains the key or the token. */
   lastError?: string;
+  /** At the queue limit (queueLimit requests wait to be sent): new requests are refused as 'busy'. */
+  busy?: boolean;
   /** True when the last drop looked like "another client logged in as this device". */
   kicked?: boolean;
 }
@@ -78,7 +80,11 @@ export type DownlinkKind = 'property-set' | 'property-get' | 'service-invoke';
 export interface RequestOptions {
   /** Default true: resolve with the platform reply. false: resolve once the publish is handed over. */
   waitReply?: boolean;
-  /** Default: the connection's requestTimeoutMs. Counted from the moment the request is published. */
+  /**
+   * Default: the connection's requestTimeoutMs. Counted from acceptance (the request() call) to the
+   * reply, waiting to be sent included; under offlinePolicy 'queue' the wait for the connection is
+   * bounded by queueMaxAgeMs instead and the timeout runs again in full once the connection is back.
+   */
   timeoutMs?: number;
   /** Default 1. OneNET accepts QoS 0 and 1 only (§1.3). */
   qos?: 0 | 1;
@@ -104,6 +110,8 @@ export type RequestFailureReason =
   | 'offline'
   | 'queue-overflow'
   | 'queue-expired'
+  /** More than queueLimit requests wait to be sent, or this one waited its whole timeout behind others. */
+  | 'busy'
   | 'disconnected'
   | 'closed';
 

@@ -133,7 +133,7 @@ describe('connection / reconnects, tokens and offline policies', function () {
     assert.ok(Date.now() - started < 100, 'rejected at once');
   });
 
-  it('in queue mode drops the oldest on overflow and expires old requests, with clear errors', async () => {
+  it('in queue mode refuses posts beyond the queue limit at once and expires old ones, with clear errors', async () => {
     const device = harness.device();
     await harness.emulator.stopListening(); // nothing to connect to
     const connection = harness.connection(device, {
@@ -145,13 +145,15 @@ describe('connection / reconnects, tokens and offline policies', function () {
     const requests = Array.from({ length: 5 }, (_, i) =>
       connection.request('property-post', { n: i }).catch((err: unknown) => err),
     );
-    const [first, second] = await Promise.all(requests.slice(0, 2));
-    for (const err of [first, second]) {
+    // The queued ones stay: nothing accepted is dropped to make room.
+    const [fourth, fifth] = await Promise.all(requests.slice(3));
+    for (const err of [fourth, fifth]) {
       assert.equal(reasonOf(err), 'queue-overflow');
-      assert.match((err as Error).message, /offline queue is full \(3 requests\)/);
+      assert.match((err as Error).message, /offline queue is full \(3 requests/);
+      assert.equal((err as { sent?: boolean }).sent, false);
     }
-    await waitForStatus(connection, (s) => s.queueDepth === 3, 1000);
-    const rest = await Promise.all(requests.slice(2));
+    await waitForStatus(connection, (s) => s.queueDepth === 3 && s.busy === true, 1000);
+    const rest = await Promise.all(requests.slice(0, 3));
     for (const err of rest) {
       assert.equal(reasonOf(err), 'queue-expired');
       assert.match((err as Error).message, /waited longer than 300 ms/);
