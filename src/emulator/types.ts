@@ -67,6 +67,8 @@ export interface UplinkRecord {
   id?: string;
   /** The parsed JSON, or the raw text when it was not JSON. */
   payload: unknown;
+  /** The payload exactly as the device sent it, byte for byte (a copy, never re-serialised). */
+  payloadBytes: Buffer;
   qos: 0 | 1;
   receivedAt: number;
 }

@@ -12,7 +12,7 @@ import {
   type TopicKind,
 } from '../protocol';
 import type { DeviceStore } from './device-store';
-import { describeDevice, preview } from './log-format';
+import { describeDevice, previewBytes } from './log-format';
 import type { PendingRequests } from './platform-requests';
 import type { DeviceRegistry } from './registry';
 import type { RingBuffer } from './ring-buffer';
@@ -49,7 +49,8 @@ export class UplinkHandler {
   /** Records an accepted device publish, then answers a device request or settles a platform request. */
   handle(session: Session, address: TopicAddress, packet: PublishPacket): void {
     const now = Date.now();
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    // A copy: aedes' payload may be a view into a larger socket buffer it goes on using.
+    const payload = Buffer.from(packet.payload);
     const outcome = interpretUplink(
       address.kind,
       payload,
@@ -61,6 +62,7 @@ export class UplinkHandler {
       kind: address.kind,
       topic: packet.topic,
       payload: outcome.payload,
+      payloadBytes: payload,
       qos: packet.qos === 1 ? 1 : 0,
       receivedAt: now,
     };
@@ -83,7 +85,7 @@ export class UplinkHandler {
           ? ` refused (${code} ${describeReplyCode(code)}: ${outcome.reason})`
           : '';
         this.host.log(
-          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${preview(outcome.payload)}${detail}`,
+          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${previewBytes(payload)}${detail}`,
         );
       }
       const replyKind = replyKindOf(address.kind)!;
@@ -93,7 +95,7 @@ export class UplinkHandler {
     } else if (outcome.type === 'platform-reply') {
       this.acceptPlatformReply(session, address, outcome.reply, outcome.problem);
     } else {
-      this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${preview(outcome.payload)}`);
+      this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${previewBytes(payload)}`);
     }
   }
 
