@@ -11,6 +11,7 @@ import {
   type TopicAddress,
   type TopicKind,
 } from '../protocol';
+import type { CustomCommands } from './custom-commands';
 import type { DeviceStore } from './device-store';
 import { describeDevice, previewBytes } from './log-format';
 import type { PendingRequests } from './platform-requests';
@@ -27,6 +28,7 @@ export interface UplinkHost {
   readonly store: DeviceStore;
   readonly uplinkLog: RingBuffer<UplinkRecord>;
   readonly pending: PendingRequests;
+  readonly customCommands: CustomCommands;
   /** Where the emulator's public events are emitted. */
   readonly events: EventEmitter<OneNetEmulatorEvents>;
   readonly log: ((line: string) => void) | undefined;
@@ -66,7 +68,9 @@ export class UplinkHandler {
       qos: packet.qos === 1 ? 1 : 0,
       receivedAt: now,
     };
-    if (outcome.id !== undefined) record.id = outcome.id;
+    // A custom command's id is in its reply topic (custome/down_reply/{id}), not in its bytes.
+    const id = outcome.type === 'custom' ? address.identifier : outcome.id;
+    if (id !== undefined) record.id = id;
     this.host.uplinkLog.push(record);
     this.host.stats.publishes++;
     this.host.events.emit('uplink', record);
@@ -94,7 +98,12 @@ export class UplinkHandler {
       this.sendReply(session, replyKind, address.identifier, buildReply(outcome.replyId, code, msg, data));
     } else if (outcome.type === 'platform-reply') {
       this.acceptPlatformReply(session, address, outcome.reply, outcome.problem);
+    } else if (outcome.type === 'custom' && address.kind === 'custom-down-reply' && address.identifier) {
+      this.host.customCommands.acceptReply(session, address.identifier, payload);
     } else {
+      // Results, and custom data on custome/up: OneNET answers the latter on custome/up_reply only
+      // through a data-parsing script's downlink function ("如果未对平台响应结果进行处理，则平台不会下发响应给
+      // 设备", [DOC-IOT] script/example-mqtt.md); the emulator runs no script, so it never answers.
       this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${previewBytes(payload)}`);
     }
   }
