@@ -11,6 +11,7 @@ import {
 } from '../protocol';
 import { CONNACK_UNACCEPTABLE_PROTOCOL, connectViolation } from './connect-rules';
 import { describeDevice } from './log-format';
+import { forbiddenPacketReason } from './packet-rules';
 import { UplinkRateLimiter } from './rate-limiter';
 import { type DeviceRegistry, deviceKeyOf } from './registry';
 import { Session } from './session';
@@ -116,8 +117,9 @@ export class BrokerHooks {
   }
 
   /**
-   * Sees every packet before aedes does, for the two rules its hooks cannot express: a SUBSCRIBE
-   * with more than 8 filters disconnects, and the granted QoS is always 0 (§1.3). It also notes a
+   * Sees every packet before aedes does, for the rules its hooks cannot express: a SUBSCRIBE with
+   * more than 8 filters disconnects, the granted QoS is always 0, and PUBACK, PUBREC, PUBREL,
+   * PUBCOMP and the server-only packets disconnect (§1.3, see packet-rules.ts). It also notes a
    * DISCONNECT so the disconnect event can say the device asked for it. Relies on aedes' internal
    * `_parser` (aedes 1.2); without it those rules are skipped, which the test suite would catch.
    */
@@ -125,21 +127,37 @@ export class BrokerHooks {
     const parser = (client as unknown as ParserHolder)._parser;
     parser?.prependListener(
       'packet',
-      (packet: { cmd: string; subscriptions?: Array<{ topic: string; qos: number }> }) => {
+      (packet: {
+        cmd: string;
+        messageId?: number;
+        subscriptions?: Array<{ topic: string; qos: number }>;
+      }) => {
         if (packet.cmd === 'subscribe' && packet.subscriptions) {
           for (const subscription of packet.subscriptions) subscription.qos = 0;
           if (packet.subscriptions.length > MAX_FILTERS_PER_SUBSCRIBE) {
-            const reason = `SUBSCRIBE with ${packet.subscriptions.length} filters; OneNET allows ${MAX_FILTERS_PER_SUBSCRIBE} per packet`;
-            const session = this.sessionOf.get(client);
-            if (session) session.cut(reason);
-            else client.conn.destroy();
+            this.cutClient(
+              client,
+              `SUBSCRIBE with ${packet.subscriptions.length} filters; OneNET allows ${MAX_FILTERS_PER_SUBSCRIBE} per packet`,
+            );
           }
         } else if (packet.cmd === 'disconnect') {
           const session = this.sessionOf.get(client);
           if (session) session.closeReason ??= 'the device sent DISCONNECT';
+        } else {
+          // Destroying the connection here, before aedes sees the packet, also keeps aedes from
+          // answering a PUBREC or PUBREL with the next step of a QoS 2 handshake.
+          const reason = forbiddenPacketReason(packet.cmd, packet.messageId);
+          if (reason !== undefined) this.cutClient(client, reason);
         }
       },
     );
+  }
+
+  /** Closes a connection for a rule it broke; the session's disconnect log line says which. */
+  private cutClient(client: Client, reason: string): void {
+    const session = this.sessionOf.get(client);
+    if (session) session.cut(reason);
+    else client.conn.destroy();
   }
 
   // CONNECT ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import {
   type ThingModelViolation,
 } from '../protocol/thing-model';
 import { BrokerHooks } from './broker-hooks';
+import { CustomCommands } from './custom-commands';
 import { DeviceStore } from './device-store';
 import { Listener } from './listener';
 import { describeDevice, preview } from './log-format';
@@ -32,6 +33,7 @@ import { RingBuffer } from './ring-buffer';
 import type { Session } from './session';
 import type {
   ConnectionInfo,
+  CustomCommandReply,
   DeviceRef,
   EmulatorDevice,
   EmulatorOptions,
@@ -70,6 +72,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   private readonly log: ((line: string) => void) | undefined;
   private readonly broker: BrokerHooks;
   private readonly uplinkHandler: UplinkHandler;
+  private readonly customCommands: CustomCommands;
   private closing = false;
 
   private constructor(private readonly options: EmulatorOptions) {
@@ -79,12 +82,22 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     this.store = new DeviceStore(options.eventLogLimit ?? 1000);
     this.uplinkLog = new RingBuffer(options.uplinkLogLimit ?? 10_000);
     this.pending = new PendingRequests(options.replyDeadlineMs ?? PLATFORM_REPLY_DEADLINE_MS);
+    this.customCommands = new CustomCommands(
+      {
+        sessions: this.sessions,
+        events: this,
+        log: this.log,
+        nextRequestId: () => this.nextRequestId(),
+      },
+      options.replyDeadlineMs ?? PLATFORM_REPLY_DEADLINE_MS,
+    );
     this.uplinkHandler = new UplinkHandler({
       stats: this.stats,
       registry: this.registry,
       store: this.store,
       uplinkLog: this.uplinkLog,
       pending: this.pending,
+      customCommands: this.customCommands,
       events: this,
       log: this.log,
       later: (ms, action) => this.later(ms, action),
@@ -152,7 +165,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Platform side (§1.6, §3.1 items 2, 3, 7)
+  // Platform side (§1.6, §3.1 items 2, 3, 7; custom commands §3 row 21)
 
   setProperty(ref: DeviceRef, params: Record<string, unknown>): Promise<ThingReply> {
     return this.request(
@@ -206,6 +219,16 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       },
       (model) => checkServiceInvoke(model, identifier, input),
     );
+  }
+
+  /**
+   * Sends a custom (透传) command: `payload` unchanged on `custome/down/{id}` at QoS 0 (§3 row 21),
+   * `id` a fresh message id unless given. Resolves with the device's reply on
+   * `custome/down_reply/{id}`; rejects like the requests above (308, 1022, 306, 313, 1025 for an id
+   * still waiting).
+   */
+  sendCustomCommand(ref: DeviceRef, payload: Buffer | string, id?: string): Promise<CustomCommandReply> {
+    return this.customCommands.send(ref, payload, id);
   }
 
   latestProperties(ref: DeviceRef): Record<string, PropertyRecord> {
@@ -311,6 +334,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     for (const session of this.sessions.values()) session.closeReason ??= 'the emulator closed';
     await Promise.all([this.plain.close(), this.secure?.close()]);
     this.pending.rejectAll(new PlatformRequestError('the emulator closed', 303));
+    this.customCommands.rejectAll(new PlatformRequestError('the emulator closed', 303));
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     await this.broker.close();

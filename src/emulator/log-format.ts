@@ -17,3 +17,35 @@ export function preview(value: unknown): string {
   }
   return text.length > PREVIEW_CHARS ? `${text.slice(0, PREVIEW_CHARS)}…` : text;
 }
+
+const PREVIEW_BYTES = 80;
+/** Refuses bytes that are not UTF-8, and keeps a leading BOM (the default would drop it silently). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Control characters (newline, ESC, ...): printed raw they would break a log line or the terminal. */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/**
+ * A device payload for a log line, exactly as the device sent it (never re-serialised): the text
+ * itself when it is UTF-8 without control characters, else its bytes in hex. Long payloads are cut
+ * short, and then the line says how many bytes there were.
+ */
+export function previewBytes(bytes: Buffer): string {
+  let text: string | undefined;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    text = undefined;
+  }
+  if (text !== undefined && !CONTROL_CHARACTER.test(text)) {
+    if (text.length <= PREVIEW_CHARS) return text;
+    // Cut between code points, never inside a surrogate pair.
+    const kept = Array.from(text.slice(0, PREVIEW_CHARS * 2))
+      .slice(0, PREVIEW_CHARS)
+      .join('');
+    return kept.length < text.length ? `${kept}… (${bytes.length} bytes)` : text;
+  }
+  const hex = bytes.subarray(0, PREVIEW_BYTES).toString('hex');
+  return bytes.length > PREVIEW_BYTES
+    ? `0x${hex}… (${bytes.length} bytes)`
+    : `0x${hex} (${bytes.length} bytes)`;
+}

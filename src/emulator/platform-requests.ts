@@ -1,6 +1,9 @@
 import type { ThingReply, TopicKind } from '../protocol';
 
-/** Why a platform request (setProperty / getProperty / invokeService) failed without a device reply. */
+/**
+ * Why a platform request (setProperty / getProperty / invokeService / sendCustomCommand) failed
+ * without a device reply.
+ */
 export class PlatformRequestError extends Error {
   override readonly name = 'PlatformRequestError';
   /** The OneNET device-log code that fits (§3.2): 306 timeout, 308 not online, 1022 not subscribed, ... */
@@ -12,11 +15,11 @@ export class PlatformRequestError extends Error {
   }
 }
 
-interface Pending {
+interface Pending<Reply> {
   deviceKey: string;
   replyKind: TopicKind;
   identifier: string | undefined;
-  resolve: (reply: ThingReply) => void;
+  resolve: (reply: Reply) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -30,19 +33,14 @@ const REMEMBERED_TIMEOUTS = 1000;
  * OneNET's deadline (§1.6: 5 s). Late replies are told apart from unknown ids so the log can say so
  * (device-log 1023 "device replied but timeout" vs 1028 "id not found").
  */
-export class PendingRequests {
-  private readonly pending = new Map<string, Pending>();
+export class PendingRequests<Reply = ThingReply> {
+  private readonly pending = new Map<string, Pending<Reply>>();
   private readonly timedOut = new Set<string>();
 
   constructor(private readonly deadlineMs: number) {}
 
-  wait(
-    id: string,
-    deviceKey: string,
-    replyKind: TopicKind,
-    identifier: string | undefined,
-  ): Promise<ThingReply> {
-    return new Promise<ThingReply>((resolve, reject) => {
+  wait(id: string, deviceKey: string, replyKind: TopicKind, identifier: string | undefined): Promise<Reply> {
+    return new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         this.rememberTimeout(id);
@@ -58,7 +56,7 @@ export class PendingRequests {
     deviceKey: string,
     kind: TopicKind,
     identifier: string | undefined,
-    reply: ThingReply,
+    reply: Reply,
   ): SettleResult {
     const entry = this.pending.get(id);
     if (!entry || entry.deviceKey !== deviceKey) return this.timedOut.has(id) ? 'late' : 'unknown';
@@ -67,6 +65,11 @@ export class PendingRequests {
     clearTimeout(entry.timer);
     entry.resolve(reply);
     return 'matched';
+  }
+
+  /** Whether a request with this id still waits for its reply. */
+  isWaiting(id: string): boolean {
+    return this.pending.has(id);
   }
 
   /** Fails a request that could not be sent. */

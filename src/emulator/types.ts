@@ -63,12 +63,25 @@ export interface UplinkRecord {
   deviceName: string;
   kind: TopicKind;
   topic: string;
-  /** The request id when the payload carried a usable one. */
+  /** The request id when the payload carried a usable one; for `custom-down-reply`, the topic's id. */
   id?: string;
-  /** The parsed JSON, or the raw text when it was not JSON. */
+  /**
+   * The parsed JSON, or the raw text when it was not JSON; for the custom-data kinds (`custom-up`,
+   * `custom-down-reply`) the bytes themselves, since only the product's parsing script reads them.
+   */
   payload: unknown;
+  /** The payload exactly as the device sent it, byte for byte (a copy, never re-serialised). */
+  payloadBytes: Buffer;
   qos: 0 | 1;
   receivedAt: number;
+}
+
+/** A device's answer to sendCustomCommand(), from `custome/down_reply/{id}` (§3 row 21). */
+export interface CustomCommandReply {
+  /** The command's message id, as the reply topic names it. */
+  id: string;
+  /** The reply exactly as the device sent it: custom data is the product's own format. */
+  payload: Buffer;
 }
 
 export interface PropertyRecord {

@@ -11,8 +11,9 @@ import {
   type TopicAddress,
   type TopicKind,
 } from '../protocol';
+import type { CustomCommands } from './custom-commands';
 import type { DeviceStore } from './device-store';
-import { describeDevice, preview } from './log-format';
+import { describeDevice, previewBytes } from './log-format';
 import type { PendingRequests } from './platform-requests';
 import type { DeviceRegistry } from './registry';
 import type { RingBuffer } from './ring-buffer';
@@ -27,6 +28,7 @@ export interface UplinkHost {
   readonly store: DeviceStore;
   readonly uplinkLog: RingBuffer<UplinkRecord>;
   readonly pending: PendingRequests;
+  readonly customCommands: CustomCommands;
   /** Where the emulator's public events are emitted. */
   readonly events: EventEmitter<OneNetEmulatorEvents>;
   readonly log: ((line: string) => void) | undefined;
@@ -49,7 +51,8 @@ export class UplinkHandler {
   /** Records an accepted device publish, then answers a device request or settles a platform request. */
   handle(session: Session, address: TopicAddress, packet: PublishPacket): void {
     const now = Date.now();
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    // A copy: aedes' payload may be a view into a larger socket buffer it goes on using.
+    const payload = Buffer.from(packet.payload);
     const outcome = interpretUplink(
       address.kind,
       payload,
@@ -61,10 +64,13 @@ export class UplinkHandler {
       kind: address.kind,
       topic: packet.topic,
       payload: outcome.payload,
+      payloadBytes: payload,
       qos: packet.qos === 1 ? 1 : 0,
       receivedAt: now,
     };
-    if (outcome.id !== undefined) record.id = outcome.id;
+    // A custom command's id is in its reply topic (custome/down_reply/{id}), not in its bytes.
+    const id = outcome.type === 'custom' ? address.identifier : outcome.id;
+    if (id !== undefined) record.id = id;
     this.host.uplinkLog.push(record);
     this.host.stats.publishes++;
     this.host.events.emit('uplink', record);
@@ -83,7 +89,7 @@ export class UplinkHandler {
           ? ` refused (${code} ${describeReplyCode(code)}: ${outcome.reason})`
           : '';
         this.host.log(
-          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${preview(outcome.payload)}${detail}`,
+          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${previewBytes(payload)}${detail}`,
         );
       }
       const replyKind = replyKindOf(address.kind)!;
@@ -92,8 +98,13 @@ export class UplinkHandler {
       this.sendReply(session, replyKind, address.identifier, buildReply(outcome.replyId, code, msg, data));
     } else if (outcome.type === 'platform-reply') {
       this.acceptPlatformReply(session, address, outcome.reply, outcome.problem);
+    } else if (outcome.type === 'custom' && address.kind === 'custom-down-reply' && address.identifier) {
+      this.host.customCommands.acceptReply(session, address.identifier, payload);
     } else {
-      this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${preview(outcome.payload)}`);
+      // Results, and custom data on custome/up: OneNET answers the latter on custome/up_reply only
+      // through a data-parsing script's downlink function ("如果未对平台响应结果进行处理，则平台不会下发响应给
+      // 设备", [DOC-IOT] script/example-mqtt.md); the emulator runs no script, so it never answers.
+      this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${previewBytes(payload)}`);
     }
   }
 

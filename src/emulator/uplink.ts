@@ -1,6 +1,7 @@
 import {
   SUCCESS_CODE,
   TOPIC_KINDS,
+  isCustomTopicKind,
   isPlainObject,
   isValidMessageId,
   parseEventPost,
@@ -46,11 +47,13 @@ export type UplinkOutcome =
       replyData?: unknown;
     }
   | { type: 'platform-reply'; payload: unknown; reply?: ThingReply; id?: string; problem?: string }
-  | { type: 'result'; payload: unknown; id?: string };
+  | { type: 'result'; payload: unknown; id?: string }
+  /** Custom data (§3 rows 20–21): the product's own bytes, which only OneNET's parsing script reads. */
+  | { type: 'custom'; payload: Buffer };
 
 /** Kinds a device sends to answer a platform request (`set_reply`, `get_reply`, `invoke_reply`, ...). */
 const PLATFORM_REPLY_KINDS: ReadonlySet<TopicKind> = new Set(
-  TOPIC_KINDS.filter((kind) => topicDirection(kind) === 'down')
+  TOPIC_KINDS.filter((kind) => topicDirection(kind) === 'down' && !isCustomTopicKind(kind))
     .map((kind) => replyKindOf(kind))
     .filter((kind): kind is TopicKind => kind !== undefined),
 );
@@ -105,6 +108,7 @@ export function interpretUplink(
   payload: Buffer,
   model: ThingModel | undefined,
 ): UplinkOutcome {
+  if (isCustomTopicKind(kind)) return { type: 'custom', payload };
   if (isPlatformReplyKind(kind)) {
     const parsed = parseReply(payload);
     if (!parsed.ok) {

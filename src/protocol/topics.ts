@@ -2,12 +2,16 @@
  * Thing-model topics (shared/onenet-protocol.md §3): `$sys/{pid}/{device}/<suffix>`.
  * Device-initiated requests are answered on `<request>/reply`; platform-initiated requests on
  * `<request>_reply`. That inconsistency is OneNET's own, so it is spelled out in the table.
+ * The custom-data topics (§3 rows 20–21) are spelled `custome`, as OneNET spells them.
  */
 
 export type Direction = 'up' | 'down';
 
 interface TopicSpec {
-  /** Path after `$sys/{pid}/{device}/`; `{identifier}` stands for a service identifier. */
+  /**
+   * Path after `$sys/{pid}/{device}/`; `{identifier}` stands for a service identifier and `{id}` for
+   * the message id of a custom command.
+   */
   suffix: string;
   /** `up`: the device publishes it; `down`: the device subscribes to it. */
   direction: Direction;
@@ -75,6 +79,13 @@ export const TOPICS = {
   'sub-topo-change-reply': { suffix: 'thing/sub/topo/change_reply', direction: 'up' },
   'ota-inform': { suffix: 'ota/inform', direction: 'down', reply: 'ota-inform-reply' },
   'ota-inform-reply': { suffix: 'ota/inform_reply', direction: 'up' },
+  // §3 rows 20–21, [DOC-IOT] device-connect&manager/script/example-mqtt.md: data up, its reply down;
+  // commands down on `custome/down/{id}` ("需采用通配符+号订阅"), answered on `custome/down_reply/{id}`
+  // with the id of the command.
+  'custom-up': { suffix: 'custome/up', direction: 'up', reply: 'custom-up-reply' },
+  'custom-up-reply': { suffix: 'custome/up_reply', direction: 'down' },
+  'custom-down': { suffix: 'custome/down/{id}', direction: 'down', reply: 'custom-down-reply' },
+  'custom-down-reply': { suffix: 'custome/down_reply/{id}', direction: 'up' },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicKind = keyof typeof TOPICS;
@@ -83,11 +94,31 @@ export const TOPIC_KINDS = Object.keys(TOPICS) as TopicKind[];
 /** Kinds whose topic carries a service identifier. */
 export type ServiceTopicKind = 'service-invoke' | 'service-invoke-reply';
 
+/** Kinds whose topic carries the message id of a custom command. */
+export type CustomCommandTopicKind = 'custom-down' | 'custom-down-reply';
+
+/**
+ * The custom-data (透传/自定义) kinds: their payload is the product's own format, bytes a data-parsing
+ * script on OneNET translates to and from the thing model, never OneJSON (§3 rows 20–21).
+ */
+export type CustomTopicKind = 'custom-up' | 'custom-up-reply' | CustomCommandTopicKind;
+
+const CUSTOM_KINDS: ReadonlySet<TopicKind> = new Set<CustomTopicKind>([
+  'custom-up',
+  'custom-up-reply',
+  'custom-down',
+  'custom-down-reply',
+]);
+
+export function isCustomTopicKind(kind: TopicKind): kind is CustomTopicKind {
+  return CUSTOM_KINDS.has(kind);
+}
+
 export interface TopicAddress {
   productId: string;
   deviceName: string;
   kind: TopicKind;
-  /** Only for the service kinds. */
+  /** The variable topic level: the service identifier (service kinds), the command id (custom commands). */
   identifier?: string;
 }
 
@@ -98,6 +129,9 @@ const SYS_PREFIX = '$sys/';
 export function devicePrefix(productId: string, deviceName: string): string {
   return `${SYS_PREFIX}${productId}/${deviceName}/`;
 }
+
+/** The placeholder of a suffix's variable level. */
+const VARIABLE_LEVEL = /\{(?:identifier|id)\}/;
 
 /** A topic level must not be empty nor contain MQTT separators or wildcards. */
 function isPlainLevel(value: string): boolean {
@@ -110,22 +144,34 @@ export function buildTopic(address: TopicAddress): string {
     throw new Error('product id and device name must be non-empty and contain no "/", "+" or "#"');
   }
   let suffix: string = TOPICS[kind].suffix;
-  if (suffix.includes('{identifier}')) {
+  const variable = VARIABLE_LEVEL.exec(suffix);
+  if (variable) {
     if (identifier === undefined || !isPlainLevel(identifier)) {
-      throw new Error(`topic kind "${kind}" needs a service identifier without "/", "+" or "#"`);
+      const what = variable[0] === '{id}' ? 'a command id' : 'a service identifier';
+      throw new Error(`topic kind "${kind}" needs ${what} without "/", "+" or "#"`);
     }
-    suffix = suffix.replace('{identifier}', identifier);
+    suffix = suffix.replace(variable[0], identifier);
   }
   return devicePrefix(productId, deviceName) + suffix;
 }
 
 const FIXED_SUFFIXES = new Map<string, TopicKind>(
-  TOPIC_KINDS.filter((kind) => !TOPICS[kind].suffix.includes('{identifier}')).map((kind) => [
+  TOPIC_KINDS.filter((kind) => !VARIABLE_LEVEL.test(TOPICS[kind].suffix)).map((kind) => [
     TOPICS[kind].suffix,
     kind,
   ]),
 );
-const SERVICE_SUFFIX = /^thing\/service\/([^/+#]+)\/(invoke|invoke_reply)$/;
+/** Suffixes with a variable level, as patterns capturing that level (one level: no `/`, `+`, `#`). */
+const VARIABLE_SUFFIXES: ReadonlyArray<{ pattern: RegExp; kind: TopicKind }> = TOPIC_KINDS.filter((kind) =>
+  VARIABLE_LEVEL.test(TOPICS[kind].suffix),
+).map((kind) => {
+  const [before, after] = TOPICS[kind].suffix.split(VARIABLE_LEVEL) as [string, string];
+  return { pattern: new RegExp(`^${escapeRegExp(before)}([^/+#]+)${escapeRegExp(after)}$`), kind };
+});
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 export function parseTopic(topic: string): ParsedTopic {
   if (typeof topic !== 'string') return { ours: false, reason: 'topic is not a string' };
@@ -143,10 +189,9 @@ export function parseTopic(topic: string): ParsedTopic {
   const suffix = rest.slice(secondSlash + 1);
   const fixedKind = FIXED_SUFFIXES.get(suffix);
   if (fixedKind) return { ours: true, productId, deviceName, kind: fixedKind };
-  const service = SERVICE_SUFFIX.exec(suffix);
-  if (service) {
-    const kind: TopicKind = service[2] === 'invoke' ? 'service-invoke' : 'service-invoke-reply';
-    return { ours: true, productId, deviceName, kind, identifier: service[1] };
+  for (const { pattern, kind } of VARIABLE_SUFFIXES) {
+    const match = pattern.exec(suffix);
+    if (match) return { ours: true, productId, deviceName, kind, identifier: match[1]! };
   }
   return { ours: false, reason: `unknown thing-model topic "${suffix}"` };
 }

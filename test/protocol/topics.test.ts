@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
   buildTopic,
+  isCustomTopicKind,
   parseTopic,
   replyKindOf,
   topicDirection,
@@ -9,6 +10,11 @@ import {
   TOPICS,
   type TopicKind,
 } from '../../src/protocol';
+
+/** Kinds with a variable level (a service identifier or a custom command id) need one to build. */
+function needsIdentifier(kind: TopicKind): boolean {
+  return TOPICS[kind].suffix.includes('{');
+}
 
 describe('protocol/topics', () => {
   it('builds the documented topic strings (§3)', () => {
@@ -36,13 +42,35 @@ describe('protocol/topics', () => {
     assert.equal(buildTopic({ ...device, kind: 'ota-inform' }), '$sys/Ck2AF9QD2K/test/ota/inform');
   });
 
+  it('builds and parses the custom-data topics of §3 rows 20–21, spelled "custome"', () => {
+    const device = { productId: 'Ck2AF9QD2K', deviceName: 'test' };
+    const cases: Array<[string, TopicKind, string | undefined, 'up' | 'down']> = [
+      ['$sys/Ck2AF9QD2K/test/custome/up', 'custom-up', undefined, 'up'],
+      ['$sys/Ck2AF9QD2K/test/custome/up_reply', 'custom-up-reply', undefined, 'down'],
+      ['$sys/Ck2AF9QD2K/test/custome/down/123', 'custom-down', '123', 'down'],
+      ['$sys/Ck2AF9QD2K/test/custome/down_reply/123', 'custom-down-reply', '123', 'up'],
+    ];
+    for (const [topic, kind, identifier, direction] of cases) {
+      const address = { ...device, kind, ...(identifier === undefined ? {} : { identifier }) };
+      assert.equal(buildTopic(address), topic);
+      assert.deepEqual(parseTopic(topic), { ours: true, ...address }, topic);
+      assert.equal(topicDirection(kind), direction, kind);
+      assert.equal(isCustomTopicKind(kind), true, kind);
+    }
+    assert.equal(replyKindOf('custom-up'), 'custom-up-reply');
+    assert.equal(replyKindOf('custom-down'), 'custom-down-reply');
+    assert.equal(isCustomTopicKind('property-post'), false);
+    assert.throws(() => buildTopic({ ...device, kind: 'custom-down' }), /needs a command id/);
+    assert.throws(() => buildTopic({ ...device, kind: 'custom-down', identifier: '+' }), /command id/);
+  });
+
   it('round-trips every topic kind: parse(build(x)) == x', () => {
     for (const kind of TOPIC_KINDS) {
       const address = {
         productId: 'P1',
         deviceName: 'dev-1',
         kind,
-        ...(kind.startsWith('service-') ? { identifier: 'svc_1' } : {}),
+        ...(needsIdentifier(kind) ? { identifier: 'svc_1' } : {}),
       };
       assert.deepEqual(parseTopic(buildTopic(address)), { ours: true, ...address }, kind);
     }
@@ -61,7 +89,7 @@ describe('protocol/topics', () => {
             productId: pid,
             deviceName: dev,
             kind,
-            ...(kind.startsWith('service-') ? { identifier: id } : {}),
+            ...(needsIdentifier(kind) ? { identifier: id } : {}),
           };
           assert.deepEqual(parseTopic(buildTopic(address)), { ours: true, ...address });
         },
@@ -92,6 +120,12 @@ describe('protocol/topics', () => {
       ['$sys/P1/dev/thing/service/a/b/invoke', /unknown/],
       ['$sys/P1/dev/thing/service//invoke', /unknown/],
       ['$sys/P1/dev/dp/post/json', /unknown/],
+      ['$sys/P1/dev/custom/up', /unknown/],
+      ['$sys/P1/dev/custome/down', /unknown/],
+      ['$sys/P1/dev/custome/down/', /unknown/],
+      ['$sys/P1/dev/custome/down/1/2', /unknown/],
+      ['$sys/P1/dev/custome/down_reply', /unknown/],
+      ['$sys/P1/dev/custome/up/reply', /unknown/],
     ];
     for (const [topic, reason] of cases) {
       const parsed = parseTopic(topic);
