@@ -66,6 +66,9 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
       certFile,
       port: values.has('--tls-port') ? portNumber('--tls-port', values.get('--tls-port')) : 0,
     };
+    // Two listeners cannot share a port; saying so here also lets a busy port name its one option.
+    if (options.tls.port !== 0 && options.tls.port === options.port)
+      throw new UsageError('--port and --tls-port must differ');
   } else if (values.has('--tls-port')) {
     throw new UsageError('--tls-port needs --tls-key and --tls-cert');
   }

@@ -49,3 +49,18 @@ export function previewBytes(bytes: Buffer): string {
     ? `0x${hex}… (${bytes.length} bytes)`
     : `0x${hex} (${bytes.length} bytes)`;
 }
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, '0');
+}
+
+/**
+ * The time at the start of every line the emulator CLI prints: HH:MM:SS.mmm in the machine's own
+ * time zone, as Node-RED's log beside it shows its times, so the two can be read side by side.
+ */
+export function clockTime(date: Date): string {
+  return (
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
+    `.${pad(date.getMilliseconds(), 3)}`
+  );
+}
