@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeDemoSettings, type SettingsOutcome } from './demo-settings';
 import { localUrl } from './editor-host';
 
 /** Starts a real Node-RED for the demo, with this package installed in its user directory. */
@@ -17,29 +18,14 @@ const PACKAGE_NAME = '@iot-flows/node-red-onenet';
  * Lays out the user directory: a settings file and this package linked into its node_modules,
  * which is what `npm install <folder>` in ~/.node-red does too.
  */
-export function prepareUserDir(userDir: string, packageRoot: string): void {
+export function prepareUserDir(userDir: string, packageRoot: string): SettingsOutcome {
   mkdirSync(userDir, { recursive: true });
   const link = join(userDir, 'node_modules', PACKAGE_NAME);
   if (!existsSync(link)) {
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(packageRoot, link, 'dir');
   }
-  const settings = join(userDir, 'settings.js');
-  if (!existsSync(settings)) {
-    writeFileSync(
-      settings,
-      `module.exports = {
-  flowFile: 'flows.json',
-  // Credentials are encrypted with this fixed secret: fine for a local demo, never for production.
-  credentialSecret: 'onenet-demo',
-  uiHost: '127.0.0.1',
-  telemetry: { enabled: false },
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-  editorTheme: { tours: false, palette: {}, projects: { enabled: false } },
-};
-`,
-    );
-  }
+  return writeDemoSettings(userDir);
 }
 
 /**
