@@ -27,6 +27,14 @@ export function readExampleFlows(examplesDir: string): FlowNode[][] {
     .map((file) => JSON.parse(readFileSync(join(examplesDir, file), 'utf8')) as FlowNode[]);
 }
 
+/**
+ * The ids of every node the examples ship, folded devices included: what `npm start` deployed and so
+ * the only nodes it may change or replace later. Every other node in the flows is the user's.
+ */
+export function exampleNodeIds(examples: FlowNode[][]): Set<string> {
+  return new Set(examples.flat().map((node) => node.id));
+}
+
 function deviceIdentity(node: FlowNode): string {
   return `${String(node.productId)}/${String(node.deviceName)}`;
 }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { writeDemoSettings, type SettingsOutcome } from './demo-settings';
+import { localUrl } from './editor-host';
 
 /** Starts a real Node-RED for the demo, with this package installed in its user directory. */
 
@@ -16,29 +18,14 @@ const PACKAGE_NAME = '@iot-flows/node-red-onenet';
  * Lays out the user directory: a settings file and this package linked into its node_modules,
  * which is what `npm install <folder>` in ~/.node-red does too.
  */
-export function prepareUserDir(userDir: string, packageRoot: string): void {
+export function prepareUserDir(userDir: string, packageRoot: string): SettingsOutcome {
   mkdirSync(userDir, { recursive: true });
   const link = join(userDir, 'node_modules', PACKAGE_NAME);
   if (!existsSync(link)) {
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(packageRoot, link, 'dir');
   }
-  const settings = join(userDir, 'settings.js');
-  if (!existsSync(settings)) {
-    writeFileSync(
-      settings,
-      `module.exports = {
-  flowFile: 'flows.json',
-  // Credentials are encrypted with this fixed secret: fine for a local demo, never for production.
-  credentialSecret: 'onenet-demo',
-  uiHost: '127.0.0.1',
-  telemetry: { enabled: false },
-  logging: { console: { level: 'info', metrics: false, audit: false } },
-  editorTheme: { tours: false, palette: {}, projects: { enabled: false } },
-};
-`,
-    );
-  }
+  return writeDemoSettings(userDir);
 }
 
 /**
@@ -61,6 +48,10 @@ export interface StartNodeRedOptions {
   redJs?: string;
   /** The environment of the Node-RED process; default: this process's. */
   env?: NodeJS.ProcessEnv;
+  /** The address the editor listens on, over the settings file's uiHost; default: the settings'. */
+  host?: string;
+  /** Aborting it while Node-RED starts stops the process, so a Ctrl-C then leaves nothing running. */
+  signal?: AbortSignal;
 }
 
 export async function startNodeRed(
@@ -71,6 +62,7 @@ export async function startNodeRed(
 ): Promise<NodeRedProcess> {
   const redJs = options.redJs ?? join(nodeRedPackageDir(), 'red.js');
   const args = [redJs, '--userDir', userDir, '--port', String(port)];
+  if (options.host !== undefined) args.push('--define', `uiHost=${options.host}`);
   const child = spawn(options.nodeBinary ?? process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: options.env ?? process.env,
@@ -78,25 +70,40 @@ export async function startNodeRed(
   const forward = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).forEach(onLine);
   child.stdout?.on('data', forward);
   child.stderr?.on('data', forward);
-  const url = `http://127.0.0.1:${port}`;
-  await waitForAdminApi(url, child);
-  return {
-    url,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGINT');
-        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-      }),
-  };
+  const url = localUrl(options.host ?? '127.0.0.1', port);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (hasExited(child)) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+    });
+  const onAbort = () => void stop();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    if (options.signal?.aborted) throw new Error('Node-RED start aborted');
+    await waitForAdminApi(url, child);
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+  return { url, child, stop };
+}
+
+/** A process killed by a signal has no exit code, only a signal code. */
+function hasExited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 async function waitForAdminApi(url: string, child: ChildProcess): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`Node-RED exited with code ${child.exitCode}`);
+    if (hasExited(child))
+      throw new Error(
+        `Node-RED exited with ${child.exitCode !== null ? `code ${child.exitCode}` : child.signalCode}`,
+      );
     try {
       const response = await fetch(`${url}/settings`);
       if (response.ok) return;
@@ -116,10 +123,20 @@ export async function getFlows(
   return (await response.json()) as Array<{ id: string; type: string }>;
 }
 
-export async function deployFlows(url: string, flows: unknown[]): Promise<void> {
+/**
+ * `full` restarts every node; `nodes` only those that changed (a node sent with credentials counts
+ * as changed), which leaves the user's own devices connected while the demo re-points its own.
+ */
+export type DeploymentType = 'full' | 'nodes';
+
+export async function deployFlows(
+  url: string,
+  flows: unknown[],
+  type: DeploymentType = 'full',
+): Promise<void> {
   const response = await fetch(`${url}/flows`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' },
+    headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': type },
     body: JSON.stringify(flows),
   });
   if (!response.ok) throw new Error(`POST /flows answered ${response.status}: ${await response.text()}`);

@@ -1,10 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { OneNetEmulator, type EmulatorDevice } from '../emulator';
-import { mergeExamples, pointAtEmulator, readExampleFlows, type DemoTarget } from './example-flows';
-import { deployFlows, getFlows, prepareUserDir, startNodeRed } from './node-red-process';
+import { readDemoConfig } from './demo-config';
+import { loadOrCreateDemoDevice } from './demo-device';
+import { deployDemoFlows } from './deploy-demo-flows';
+import { isLoopback, networkUrls } from './editor-host';
+import { prepareUserDir, startNodeRed, type NodeRedProcess } from './node-red-process';
 import { startPlatformDriver } from './platform-driver';
+import { ensurePortFree } from './port-check';
 
 /**
  * `npm start`: the OneNET emulator, a real Node-RED with this package and the example flows, and a
@@ -12,95 +14,99 @@ import { startPlatformDriver } from './platform-driver';
  */
 
 const PACKAGE_ROOT = resolve(__dirname, '..', '..');
-const USER_DIR = join(PACKAGE_ROOT, '.node-red-demo');
-const DEMO_DEVICE_FILE = join(USER_DIR, 'demo-device.json');
-const PREFERRED_EMULATOR_PORT = Number(process.env.ONENET_EMULATOR_PORT ?? 1883);
-const NODE_RED_PORT = Number(process.env.PORT ?? 1880);
-const COMMAND_INTERVAL_MS = Number(process.env.ONENET_DEMO_INTERVAL_MS ?? 10_000);
 
-/** The examples name this device; its key is made once per demo directory and kept there. */
-function loadOrCreateDemoDevice(): EmulatorDevice {
-  if (existsSync(DEMO_DEVICE_FILE))
-    return JSON.parse(readFileSync(DEMO_DEVICE_FILE, 'utf8')) as EmulatorDevice;
-  mkdirSync(USER_DIR, { recursive: true });
-  const device = {
-    productId: 'demoProduct',
-    deviceName: 'demo-device-1',
-    key: randomBytes(32).toString('base64'),
-  };
-  writeFileSync(DEMO_DEVICE_FILE, JSON.stringify(device, null, 2));
-  return device;
-}
-
-async function startEmulator(device: EmulatorDevice): Promise<OneNetEmulator> {
+async function startEmulator(device: EmulatorDevice, port: number): Promise<OneNetEmulator> {
   const options = {
     host: '127.0.0.1',
     devices: [device],
     log: (line: string) => console.log(`[emulator] ${line}`),
   };
   try {
-    return await OneNetEmulator.start({ ...options, port: PREFERRED_EMULATOR_PORT });
+    return await OneNetEmulator.start({ ...options, port });
   } catch {
-    console.log(`[demo] port ${PREFERRED_EMULATOR_PORT} is busy; the emulator takes a free port instead`);
+    console.log(`[demo] port ${port} is busy; the emulator takes a free port instead`);
     return OneNetEmulator.start({ ...options, port: 0 });
   }
 }
 
-/** First start: deploy the examples. Later starts: keep the user's flows, re-point demo devices. */
-async function deployDemoFlows(url: string, target: DemoTarget, reset: boolean): Promise<void> {
-  const existing = await getFlows(url);
-  if (existing.length === 0 || reset) {
-    await deployFlows(url, mergeExamples(readExampleFlows(join(PACKAGE_ROOT, 'examples')), target));
-    console.log('[demo] deployed the example flows');
-    return;
-  }
-  const repointed = existing.map((node) =>
-    node.type === 'onenet-device' && node.host === '127.0.0.1' ? pointAtEmulator(node, target) : node,
-  );
-  await deployFlows(url, repointed);
-  console.log('[demo] kept your flows; demo devices point at the emulator');
-}
-
-async function main(): Promise<void> {
-  const device = loadOrCreateDemoDevice();
-  const emulator = await startEmulator(device);
-  prepareUserDir(USER_DIR, PACKAGE_ROOT);
-  const nodeRed = await startNodeRed(USER_DIR, NODE_RED_PORT, (line) => console.log(`[node-red] ${line}`));
-  await deployDemoFlows(
-    nodeRed.url,
-    { host: emulator.host, port: emulator.port, key: device.key },
-    process.argv.includes('--reset'),
-  );
-  const stopDriver = startPlatformDriver(emulator, device, COMMAND_INTERVAL_MS, (line) =>
-    console.log(`[console] ${line}`),
-  );
-
+function printBanner(
+  url: string,
+  host: string,
+  port: number,
+  emulator: OneNetEmulator,
+  device: EmulatorDevice,
+) {
   console.log('');
-  console.log(`  Node-RED with the OneNET nodes:  ${nodeRed.url}`);
+  console.log(`  Node-RED with the OneNET nodes:  ${url}`);
+  for (const other of networkUrls(host, port)) console.log(`                  on the network:  ${other}`);
   console.log(`  OneNET emulator (MQTT):          mqtt://${emulator.host}:${emulator.port}`);
   console.log(`  Demo device: product ${device.productId}, device ${device.deviceName}`);
   console.log(
     '  Open the editor, then the Debug sidebar, to watch posts and commands. Ctrl-C stops everything.',
   );
+  if (!isLoopback(host))
+    console.log(
+      `  Warning: the editor listens on ${host} without a login: anyone who reaches this machine on ` +
+        `port ${port} can edit and deploy flows.`,
+    );
   console.log('');
+}
 
+async function main(): Promise<void> {
+  const config = readDemoConfig(process.env, process.argv.slice(2), PACKAGE_ROOT);
+  const { device, created } = loadOrCreateDemoDevice(config.userDir);
+  const emulator = await startEmulator(device, config.emulatorPort);
+  let nodeRed: NodeRedProcess | undefined;
+  let stopDriver = () => {};
   let stopping = false;
-  const stop = async () => {
+  const starting = new AbortController();
+  // One way out, whatever the reason: a Node-RED left running would hold the port for the next start.
+  const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    starting.abort();
     stopDriver();
-    await nodeRed.stop();
+    await nodeRed?.stop();
     await emulator.close();
-    process.exit(0);
+    process.exit(code);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  nodeRed.child.once('exit', (code) => {
-    if (!stopping) {
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    await ensurePortFree(config.editorHost, config.editorPort, 'PORT=1881 npm start picks another');
+    prepareUserDir(config.userDir, PACKAGE_ROOT);
+    nodeRed = await startNodeRed(
+      config.userDir,
+      config.editorPort,
+      (line) => console.log(`[node-red] ${line}`),
+      {
+        host: config.editorHost,
+        signal: starting.signal,
+      },
+    );
+    nodeRed.child.once('exit', (code) => {
+      if (stopping) return;
       console.error(`[demo] Node-RED exited (code ${code})`);
-      void emulator.close().then(() => process.exit(1));
-    }
-  });
+      void stop(1);
+    });
+    const report = await deployDemoFlows({
+      url: nodeRed.url,
+      packageRoot: PACKAGE_ROOT,
+      device,
+      keyIsNew: created,
+      target: { host: emulator.host, port: emulator.port, key: device.key },
+      reset: config.reset,
+    });
+    for (const line of report) console.log(`[demo] ${line}`);
+  } catch (err) {
+    console.error(`[demo] ${(err as Error).message}`);
+    return stop(1);
+  }
+  stopDriver = startPlatformDriver(emulator, device, config.commandIntervalMs, (line) =>
+    console.log(`[console] ${line}`),
+  );
+  printBanner(nodeRed.url, config.editorHost, config.editorPort, emulator, device);
 }
 
 main().catch((err: Error) => {
