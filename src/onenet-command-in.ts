@@ -29,7 +29,10 @@ export = function registerCommandInNode(RED: NodeAPI): void {
           (err: unknown) => this.error(`automatic reply to ${request.id} failed: ${(err as Error).message}`),
         );
       }
-      this.send(toCommandMessage(request, deviceId));
+      // Every command-in node of the device gets the same request object: each sends its own deep
+      // copy, as core nodes clone a msg sent to several wires, so one flow changing msg.payload does
+      // not change it under another.
+      this.send(RED.util.cloneMessage(toCommandMessage(request, deviceId)));
     });
     this.on('close', (_removed, done) => {
       removeHandler();

@@ -82,6 +82,10 @@ export interface NodeAPI {
     warn(message: unknown): void;
     debug(message: unknown): void;
   };
+  util: {
+    /** A deep copy of a message, as core nodes make when one msg goes to several places. */
+    cloneMessage<T>(msg: T): T;
+  };
   /** i18n lookup: `namespace:key`, with `__name__` placeholders filled from `substitutions`. */
   _(key: string, substitutions?: Record<string, string | number>): string;
 }

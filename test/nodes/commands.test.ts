@@ -117,6 +117,29 @@ describe('onenet-command-in and onenet-command-reply', function () {
     assert.equal(replies.at(-1)?.kind, 'service-invoke-reply');
   });
 
+  it('gives each command-in node of a device its own copy of the request', async () => {
+    await loadCommands({}, {}, [
+      flowNode('in2', 'onenet-command-in', { device: 'cfg', kind: 'all', service: '', autoReply: false }, [
+        ['requests2'],
+      ]),
+      flowNode('requests2', 'helper'),
+    ]);
+    const first = nextMessage('requests');
+    const second = nextMessage('requests2');
+    const platform = emulator.invokeService(DEVICE, 'configure', { schedule: { on: 8, off: 20 } });
+    const [one, two] = await Promise.all([first, second]);
+    // One flow changes its msg in place, as a change or function node does.
+    const changed = one.payload as { schedule: { on: number }; extra?: boolean };
+    changed.schedule.on = 99;
+    changed.extra = true;
+    (one.onenet as Msg).identifier = 'changed';
+    assert.deepEqual(two.payload, { schedule: { on: 8, off: 20 } }, 'the other flow still sees the request');
+    assert.equal((two.onenet as Msg).identifier, 'configure');
+    assert.notEqual(one._msgid, two._msgid, 'two messages, not one sent twice');
+    node('reply').receive({ ...two, payload: {} });
+    assert.equal((await platform).code, 200);
+  });
+
   it('answers with msg.code and msg.message, or the code meaning by default', async () => {
     await loadCommands();
     let request = nextMessage('requests');
