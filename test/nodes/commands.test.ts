@@ -202,21 +202,62 @@ describe('onenet-command-in and onenet-command-reply', function () {
   it('passes on only the chosen kind and service', async () => {
     await loadCommands({ kind: 'service-invoke', service: 'reboot' });
     const requests = collect('requests');
-    const ignored = [
-      emulator.setProperty(DEVICE, { targetTemperature: 22 }).catch(() => 'no reply'),
-      emulator.invokeService(DEVICE, 'calibrate', {}).catch(() => 'no reply'),
+    const refused = [
+      emulator.setProperty(DEVICE, { targetTemperature: 22 }),
+      emulator.invokeService(DEVICE, 'calibrate', {}),
     ];
     const platform = emulator.invokeService(DEVICE, 'reboot', {});
     await waitFor(() => requests.length > 0, 'the reboot request');
     node('reply').receive({ ...requests[0], payload: {} });
     assert.equal((await platform).code, 200);
-    await delay(200);
+    // The others were answered by the connection; a msg for them would have been sent before that.
+    assert.deepEqual(
+      (await Promise.all(refused)).map((r) => r.code),
+      [100, 100],
+    );
     assert.deepEqual(
       requests.map((m) => m.topic),
       ['reboot'],
     );
-    // The ignored requests get no answer; stop waiting for them with the emulator in after().
-    void ignored;
+  });
+
+  it('answers a request kind no command-in node accepts with 100 at once, not a timeout', async () => {
+    await loadCommands({ kind: 'property-set' });
+    const requests = collect('requests');
+    const started = Date.now();
+    // The emulator waits OneNET's 5 s for a reply: an answer well before that came from the device.
+    const reply = await emulator.getProperty(DEVICE, ['temperature']);
+    assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+    assert.equal(reply.code, 100);
+    assert.equal(reply.msg, 'the device does not handle property get requests');
+    assert.equal(reply.data, undefined);
+    // A request the node does accept still reaches the flow, and only that one does.
+    const accepted = nextMessage('requests');
+    const set = emulator.setProperty(DEVICE, { targetTemperature: 19 });
+    node('reply').receive(await accepted);
+    assert.equal((await set).code, 200);
+    assert.deepEqual(
+      requests.map((m) => m.topic),
+      ['property-set'],
+    );
+  });
+
+  it('answers a service that no command-in node filters for with 100 at once, naming the service', async () => {
+    await loadCommands({ kind: 'service-invoke', service: 'reboot' }, {}, [
+      flowNode('in2', 'onenet-command-in', { device: 'cfg', kind: 'service-invoke', service: 'calibrate' }, [
+        ['requests'],
+      ]),
+    ]);
+    const started = Date.now();
+    const reply = await emulator.invokeService(DEVICE, 'selfTest', { level: 2 });
+    assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+    assert.deepEqual([reply.code, reply.msg], [100, 'the device does not handle service selfTest']);
+    const accepted = nextMessage('requests');
+    const calibrate = emulator.invokeService(DEVICE, 'calibrate', {});
+    const msg = await accepted;
+    assert.equal(msg.topic, 'calibrate');
+    node('reply').receive({ ...msg, payload: {} });
+    assert.equal((await calibrate).code, 200);
   });
 
   it('uses its own device config when set, whatever msg.onenet.device says', async () => {
