@@ -147,6 +147,43 @@ describe('command helpers', () => {
       }
     });
 
+    it('takes msg.code as a whole number or its decimal text', () => {
+      assert.deepEqual(replyOf(info(set), { code: '200' }), { code: 200, message: 'success' });
+      assert.deepEqual(replyOf(info(get), { code: ' 309 ', payload: {} }), {
+        code: 309,
+        message: 'identifier not exist',
+      });
+      assert.deepEqual(replyOf(info(get), { code: '200', payload: { temperature: 1 } }), {
+        code: 200,
+        message: 'success',
+        data: { temperature: 1 },
+      });
+    });
+
+    it('refuses a msg.code that is not a whole number or its text, quoting it', () => {
+      const refusals: Array<[unknown, RegExp]> = [
+        ['OK', /not the text "OK"/],
+        ['', /not the text ""/],
+        ['2e2', /not the text "2e2"/],
+        ['200.0', /not the text "200.0"/],
+        ['0x1F', /not the text "0x1F"/],
+        [2.5, /not 2\.5/],
+        [true, /not boolean/],
+        [null, /not null/],
+      ];
+      for (const [code, message] of refusals) {
+        assert.throws(
+          () => replyOf(info(set), { code }),
+          (err: unknown) =>
+            err instanceof OneNetRequestError &&
+            err.reason === 'invalid' &&
+            /msg\.code must be a whole number/.test(err.message) &&
+            message.test(err.message),
+          JSON.stringify(code),
+        );
+      }
+    });
+
     it('allows a service reply without output', () => {
       assert.deepEqual(replyOf(info(invoke), {}), { code: 200, message: 'success' });
     });

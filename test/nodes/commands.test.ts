@@ -152,6 +152,29 @@ describe('onenet-command-in and onenet-command-reply', function () {
     assert.deepEqual(await platform.then((r) => [r.code, r.msg]), [309, 'identifier not exist']);
   });
 
+  it('takes msg.code as text ("200", "302") like msg.qos, and fails other text clearly', async () => {
+    await loadCommands();
+    let request = nextMessage('requests');
+    let platform = emulator.setProperty(DEVICE, { targetTemperature: 98 });
+    node('reply').receive({ ...(await request), code: '302' });
+    assert.deepEqual(await platform.then((r) => [r.code, r.msg]), [302, 'data type error']);
+
+    request = nextMessage('requests');
+    platform = emulator.getProperty(DEVICE, ['temperature']);
+    const msg = await request;
+    const caught = nextMessage('catch-out');
+    node('reply').receive({ ...msg, payload: { temperature: 20 }, code: 'OK' });
+    const failed = await caught;
+    assert.match(
+      errorText(failed),
+      /msg\.code must be a whole number such as 200 \(or "200"\), not the text "OK"/,
+    );
+    assert.equal(replies.length, 1, 'nothing was sent for the bad code');
+    node('reply').receive({ ...msg, payload: { temperature: 20 }, code: '200' });
+    const reply = await platform;
+    assert.deepEqual([reply.code, reply.data], [200, { temperature: 20 }]);
+  });
+
   it('replies once to a msg that arrives twice, and warns about the second', async () => {
     await loadCommands();
     const request = nextMessage('requests');
