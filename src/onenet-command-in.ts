@@ -30,7 +30,8 @@ export = function registerCommandInNode(RED: NodeAPI): void {
             // 'duplicate' means another auto-replying node answered first: fine, one reply went out.
             if (outcome === 'late') this.warn(link.t('lateReply', { id: request.id }));
           },
-          (err: unknown) => this.error(`automatic reply to ${request.id} failed: ${(err as Error).message}`),
+          (err: unknown) =>
+            this.error(link.t('autoReplyFailed', { id: request.id, reason: (err as Error).message })),
         );
       }
       // Every command-in node of the device gets the same request object: each sends its own deep

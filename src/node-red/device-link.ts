@@ -111,7 +111,7 @@ export class DeviceLink {
   private showDownlinkError(event: DownlinkErrorEvent): void {
     if (this.closed || shownDownlinkErrors.has(event)) return;
     shownDownlinkErrors.add(event);
-    this.node.warn(`ignored a malformed OneNET message on ${event.topic}: ${event.reason}`);
+    this.node.warn(this.t('platformMessage', { topic: event.topic, reason: event.reason }));
   }
 
   private close(done: () => void): void {
@@ -120,7 +120,7 @@ export class DeviceLink {
     for (const { connection } of this.held.values()) connection.off('downlink-error', this.onDownlinkError);
     const releases = [...this.held.values()].map(({ device, userId }) =>
       device.releaseConnection(userId).catch((err: unknown) => {
-        this.node.warn(`releasing the OneNET connection failed: ${(err as Error).message}`);
+        this.node.warn(this.t('releaseFailed', { reason: (err as Error).message }));
       }),
     );
     this.held.clear();
