@@ -2,7 +2,8 @@ import { OneNetRequestError, type DownlinkKind, type DownlinkRequest } from '../
 import { readableText } from '../connection/client-text';
 import { SUCCESS_CODE, describeReplyCode, describeType } from '../protocol';
 import { replyDataError } from '../protocol/reply-data';
-import type { NodeDef, NodeMessage } from './node-red-types';
+import { findDeviceNode } from './device-node';
+import type { NodeAPI, NodeDef, NodeMessage } from './node-red-types';
 
 export type CommandKindFilter = 'all' | DownlinkKind;
 
@@ -68,6 +69,27 @@ export function commandInfoOf(msg: NodeMessage): CommandInfo | undefined {
   };
   if (typeof identifier === 'string') parsed.identifier = identifier;
   return parsed;
+}
+
+/**
+ * The two devices, as "productId/deviceName", when `request` came through a device config node that
+ * names another OneNET device than `ownDeviceId` does; undefined when it is the same device or that
+ * cannot be told. The request id is only known to the device the platform sent it to: answered on
+ * another device's topic it would reach a device with no such request, and the real one would time
+ * out. Another config node naming the same product and device is the same device (DESIGN.md §3: they
+ * share one connection). A request that names no config node that exists now (hand-made, or from
+ * before a deploy) cannot be shown to be foreign, so the node's own device stays in charge.
+ */
+export function otherDeviceOf(
+  RED: NodeAPI,
+  ownDeviceId: string,
+  request: Pick<CommandInfo, 'device'>,
+): { own: string; request: string } | undefined {
+  if (request.device === '' || request.device === ownDeviceId) return undefined;
+  const own = findDeviceNode(RED, ownDeviceId);
+  const other = findDeviceNode(RED, request.device);
+  if (!own || !other || own.deviceLabel === other.deviceLabel) return undefined;
+  return { own: own.deviceLabel, request: other.deviceLabel };
 }
 
 export interface ReplyContent {

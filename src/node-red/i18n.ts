@@ -7,6 +7,7 @@ import type { NodeAPI } from './node-red-types';
 const OUR_NAMESPACE = '@iot-flows/node-red-onenet/onenet-device:onenet-device.';
 /** Messages only one node type uses live in that node's own catalogue. */
 const COMMAND_IN_NAMESPACE = '@iot-flows/node-red-onenet/onenet-command-in:onenet-command-in.';
+const COMMAND_REPLY_NAMESPACE = '@iot-flows/node-red-onenet/onenet-command-reply:onenet-command-reply.';
 
 export const MESSAGE_KEYS = {
   connecting: 'node-red:common.status.connecting',
@@ -27,6 +28,7 @@ export const MESSAGE_KEYS = {
   platformMessage: `${OUR_NAMESPACE}warn.platform-message`,
   releaseFailed: `${OUR_NAMESPACE}warn.release-failed`,
   autoReplyFailed: `${COMMAND_IN_NAMESPACE}errors.auto-reply-failed`,
+  otherDevice: `${COMMAND_REPLY_NAMESPACE}errors.other-device`,
   noOnenet: `${OUR_NAMESPACE}errors.no-onenet`,
   noDevice: `${OUR_NAMESPACE}errors.no-device`,
   noEvent: `${OUR_NAMESPACE}errors.no-event`,

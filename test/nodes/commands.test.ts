@@ -4,11 +4,13 @@ import type { DeviceNodeApi } from '../../src/node-red/device-node';
 import { MESSAGE_KEYS } from '../../src/node-red/i18n';
 import {
   DEVICE,
+  KEY,
   MESSAGES,
   STATUS,
   callHistory,
   catchAll,
   collect,
+  credentials,
   delay,
   errorText,
   deviceConfig,
@@ -25,8 +27,12 @@ import {
   waitStatus,
   type FlowNode,
 } from './support';
+import { loadTranslated } from './translated';
 
 type Msg = Record<string, unknown>;
+
+/** A second device of the test product, for requests that come from another device. */
+const OTHER_DEVICE = { productId: DEVICE.productId, deviceName: 'node-test-2' };
 
 describe('onenet-command-in and onenet-command-reply', function () {
   this.timeout(15000);
@@ -35,6 +41,7 @@ describe('onenet-command-in and onenet-command-reply', function () {
 
   before(async () => {
     emulator = await startEmulator();
+    emulator.addDevice({ ...OTHER_DEVICE, key: KEY });
     emulator.on('reply', (reply: { kind: string; id: string; code: number }) => replies.push(reply));
   });
   after(async () => {
@@ -290,6 +297,46 @@ describe('onenet-command-in and onenet-command-reply', function () {
     const platform = emulator.setProperty(DEVICE, { targetTemperature: 23 });
     const msg = await request;
     node('reply').receive({ ...msg, onenet: { ...(msg.onenet as Msg), device: 'not-a-config-node' } });
+    assert.equal((await platform).code, 200);
+  });
+
+  it('refuses a request from another device than its own, naming both, and sends nothing', async () => {
+    const other = OTHER_DEVICE;
+    await loadTranslated(
+      'en-US',
+      [
+        deviceConfig(emulator),
+        deviceConfig(emulator, { id: 'cfg2', name: 'second device', deviceName: other.deviceName }),
+        flowNode('in', 'onenet-command-in', { device: 'cfg2', kind: 'all', service: '' }, [['requests']]),
+        flowNode('requests', 'helper'),
+        flowNode('reply', 'onenet-command-reply', { device: 'cfg' }, []),
+        flowNode('reply-any', 'onenet-command-reply', { device: '' }, []),
+        ...catchAll(),
+      ],
+      credentials(KEY, ['cfg', 'cfg2']),
+    );
+    await waitConnected(emulator, other);
+    const request = nextMessage('requests');
+    const platform = emulator.invokeService(other, 'reboot', {});
+    const msg = await request;
+    const caught = nextMessage('catch-out');
+    node('reply').receive({ ...msg, payload: {} });
+    const failed = await caught;
+    assert.equal(
+      errorText(failed),
+      `Error: reply not sent: the request came from OneNET device ${DEVICE.productId}/${other.deviceName} ` +
+        `(msg.onenet.device), but this node replies as device ${DEVICE.productId}/${DEVICE.deviceName}; ` +
+        "leave the node's Device field empty to reply through the device each request came from",
+    );
+    assert.ok(!errorText(failed).includes(KEY), 'the key is never in a message');
+    assert.deepEqual(failed.onenet, msg.onenet, 'the msg reaches Catch as it came');
+    assert.deepEqual(
+      emulator.uplinks().filter((u) => u.kind === 'service-invoke-reply' && u.id === (msg.onenet as Msg).id),
+      [],
+      'no reply went out, on either device',
+    );
+    // The same msg answered through the device it came from still works.
+    node('reply-any').receive({ ...msg, payload: {} });
     assert.equal((await platform).code, 200);
   });
 
