@@ -1,4 +1,4 @@
-import { commandInfoOf, replyOf } from './node-red/command';
+import { commandInfoOf, otherDeviceOf, replyOf } from './node-red/command';
 import { DeviceLink } from './node-red/device-link';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI, NodeDef } from './node-red/node-red-types';
@@ -10,7 +10,8 @@ interface CommandReplyNodeDef extends NodeDef {
 /**
  * `onenet-command-reply`: answers the platform request a msg from onenet-command-in carries, with
  * msg.code (default 200), msg.message and msg.payload as data. The device is the node's own, or the
- * one the request came from. A second answer to the same request is not sent, only warned about.
+ * one the request came from; a request from another device than the node's own is refused, not
+ * answered on the wrong topic. A second answer to the same request is not sent, only warned about.
  */
 export = function registerCommandReplyNode(RED: NodeAPI): void {
   function OneNetCommandReplyNode(this: Node, def: CommandReplyNodeDef): void {
@@ -20,7 +21,12 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
     this.on('input', (msg, _send, done) => {
       const request = commandInfoOf(msg);
       const connectionOf = () => {
-        if (ownDevice) return link.ownConnection();
+        if (ownDevice) {
+          // Checked before the connection is taken, so nothing goes out on the wrong device's topic.
+          const devices = request && !msg.action ? otherDeviceOf(RED, ownDevice, request) : undefined;
+          if (devices) throw new Error(link.t('otherDevice', devices));
+          return link.ownConnection();
+        }
         if (request?.device) return link.connectionFor(request.device);
         throw new Error(msg.action ? link.t('noDevice') : link.t('noOnenet'));
       };

@@ -1,15 +1,16 @@
 import { DeviceLink } from './node-red/device-link';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
-import { postAndForward, postOptions, type PostNodeDef } from './node-red/post';
+import { payloadObject, postAndForward, postOptions, type PostNodeDef } from './node-red/post';
 
 interface EventPostNodeDef extends PostNodeDef {
   event?: string;
 }
 
 /**
- * `onenet-event-post`: msg.payload (the event's output parameters) is posted as event `event`, or
- * msg.event when the node's field is empty; the msg goes on with msg.onenet once OneNET accepted it.
+ * `onenet-event-post`: msg.payload (the event's output parameters, or JSON text of them) is posted
+ * as event `event`, or msg.event when the node's field is empty; the msg goes on with msg.onenet
+ * once OneNET accepted it.
  */
 export = function registerEventPostNode(RED: NodeAPI): void {
   function OneNetEventPostNode(this: Node, def: EventPostNodeDef): void {
@@ -26,9 +27,15 @@ export = function registerEventPostNode(RED: NodeAPI): void {
           const identifier = configuredEvent || msg.event;
           if (identifier === undefined || identifier === '') throw new Error(link.t('noEvent'));
           // The identifier's form is checked by the protocol core, which names what is wrong with it.
-          const params = { identifier: identifier as string, output: msg.payload };
           await postAndForward(link, msg, send, () =>
-            connection.request('event-post', params, postOptions(def, msg)),
+            connection.request(
+              'event-post',
+              {
+                identifier: identifier as string,
+                output: payloadObject(msg.payload, 'of output parameters'),
+              },
+              postOptions(def, msg),
+            ),
           );
         },
       );

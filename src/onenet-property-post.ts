@@ -2,11 +2,12 @@ import type { DeviceConnection } from './connection';
 import { DeviceLink } from './node-red/device-link';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
-import { postAndForward, postOptions, type PostNodeDef } from './node-red/post';
+import { payloadObject, postAndForward, postOptions, type PostNodeDef } from './node-red/post';
 
 /**
- * `onenet-property-post`: msg.payload `{identifier: value}` (or `{identifier: {value, time}}`) is
- * posted as the device's properties; the msg goes on with msg.onenet once OneNET accepted it.
+ * `onenet-property-post`: msg.payload `{identifier: value}` (or `{identifier: {value, time}}`, or
+ * JSON text of either) is posted as the device's properties; the msg goes on with msg.onenet once
+ * OneNET accepted it.
  */
 export = function registerPropertyPostNode(RED: NodeAPI): void {
   function OneNetPropertyPostNode(this: Node, def: PostNodeDef): void {
@@ -16,7 +17,11 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
     this.on('input', (msg, send, done) => {
       runInput(link, msg, done, ownConnection, (connection) =>
         postAndForward(link, msg, send, () =>
-          connection.request('property-post', msg.payload, postOptions(def, msg)),
+          connection.request(
+            'property-post',
+            payloadObject(msg.payload, 'of {identifier: value}'),
+            postOptions(def, msg),
+          ),
         ),
       );
     });

@@ -321,8 +321,12 @@ export class DeviceConnection extends EventEmitter {
     });
   }
 
-  onDownlink(handler: (request: DownlinkRequest) => void): () => void {
-    return this.downlinks.onDownlink(handler);
+  /** `accepts` says which requests the handler takes; a request nobody takes is answered 100 at once. */
+  onDownlink(
+    handler: (request: DownlinkRequest) => void,
+    accepts?: (request: DownlinkRequest) => boolean,
+  ): () => void {
+    return this.downlinks.onDownlink(handler, accepts);
   }
 
   reply(

@@ -27,6 +27,17 @@ import type {
 
 export type DownlinkHandler = (request: DownlinkRequest) => void;
 
+/**
+ * Which requests a handler takes (e.g. only property sets, or only service "reboot"). A handler
+ * registered without one takes every request.
+ */
+export type DownlinkFilter = (request: DownlinkRequest) => boolean;
+
+interface Registration {
+  handler: DownlinkHandler;
+  accepts: DownlinkFilter | undefined;
+}
+
 export interface ReplyTarget {
   kind: DownlinkKind;
   id: string;
@@ -50,12 +61,16 @@ const DOWNLINK_KINDS: readonly DownlinkKind[] = ['property-set', 'property-get',
  *
  * A malformed request is reported as 'downlink-error' and, when its id could be read, answered at
  * once with the parser's code (301 json format error, 302 data type error, 309 identifier error),
- * so the platform gets a reason instead of a 5 s timeout. A request arriving while no handler is
- * registered is answered with 100 (the official C SDK's "device failed to handle") for the same
- * reason, and reported too.
+ * so the platform gets a reason instead of a 5 s timeout. A request that no registered handler
+ * accepts (none at all, or none whose filter takes this kind or service) is answered at once with
+ * 100 for the same reason, and reported too. 100 is what the official C SDK replies when the device
+ * cannot handle a request (onenet-protocol.md §3.1 row 2, §3.2), the one device-side failure code a
+ * primary source shows; the 3xx/1xxx codes are the platform's own log codes, and the nearest of them
+ * would say something false here: 309 "identifier not exist" (the platform already checked the
+ * identifier against the thing model before sending) or 313 "bad request" (the request was fine).
  */
 export class Downlinks {
-  private handlers: DownlinkHandler[] = [];
+  private handlers: Registration[] = [];
   private readonly ledger = new Map<string, LedgerRecord>();
 
   constructor(
@@ -64,11 +79,16 @@ export class Downlinks {
     private readonly publishReply: (topic: string, payload: Buffer, target: ReplyTarget) => Promise<void>,
   ) {}
 
-  onDownlink(handler: DownlinkHandler): () => void {
+  /** Registers `handler` for the requests `accepts` takes (every request without it). */
+  onDownlink(handler: DownlinkHandler, accepts?: DownlinkFilter): () => void {
     if (typeof handler !== 'function') throw new TypeError('onDownlink needs a function');
-    this.handlers = [...this.handlers, handler];
+    if (accepts !== undefined && typeof accepts !== 'function')
+      throw new TypeError('the onDownlink filter must be a function');
+    const registration: Registration = { handler, accepts };
+    // Replaced, never changed in place, so a request being handed out keeps the list it started with.
+    this.handlers = [...this.handlers, registration];
     return () => {
-      this.handlers = this.handlers.filter((candidate) => candidate !== handler);
+      this.handlers = this.handlers.filter((candidate) => candidate !== registration);
     };
   }
 
@@ -109,21 +129,25 @@ export class Downlinks {
       identifier === undefined
         ? { kind, id, params, receivedAt }
         : { kind, id, identifier, params, receivedAt };
-    const handlers = this.handlers;
-    if (handlers.length === 0) {
+    const takers = this.handlers.filter((registration) => this.takes(registration, request, topic));
+    if (takers.length === 0) {
+      const what = describeRequest(request);
       this.reportError({
         topic,
-        reason: 'no handler is registered for platform requests; answered with code 100',
+        reason:
+          this.handlers.length === 0
+            ? `no handler is registered for platform requests (${what}); answered with code 100`
+            : `no handler accepts ${what}; answered with code 100`,
         id,
       });
       this.answerForDevice(
         { kind, id, identifier },
         DEVICE_FAILURE_CODE,
-        'no handler for this request on the device',
+        `the device does not handle ${what}`,
       );
       return;
     }
-    for (const handler of handlers) {
+    for (const { handler } of takers) {
       try {
         handler(request);
       } catch (err) {
@@ -133,6 +157,21 @@ export class Downlinks {
           id,
         });
       }
+    }
+  }
+
+  /** A filter that throws is reported and counts as "not mine", so one broken filter answers nothing. */
+  private takes(registration: Registration, request: DownlinkRequest, topic: string): boolean {
+    if (registration.accepts === undefined) return true;
+    try {
+      return registration.accepts(request) === true;
+    } catch (err) {
+      this.reportError({
+        topic,
+        reason: `a downlink filter failed: ${(err as Error)?.message ?? String(err)}`,
+        id: request.id,
+      });
+      return false;
     }
   }
 
@@ -218,6 +257,18 @@ export class Downlinks {
     this.ledger.delete(key);
     this.ledger.set(key, record);
     if (this.ledger.size > LEDGER_LIMIT) this.ledger.delete(this.ledger.keys().next().value!);
+  }
+}
+
+/** The request as the platform and the user read it: "property get requests", "service reboot". */
+function describeRequest(request: DownlinkRequest): string {
+  switch (request.kind) {
+    case 'property-set':
+      return 'property set requests';
+    case 'property-get':
+      return 'property get requests';
+    case 'service-invoke':
+      return `service ${request.identifier ?? ''}`.trimEnd();
   }
 }
 

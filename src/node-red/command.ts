@@ -2,7 +2,8 @@ import { OneNetRequestError, type DownlinkKind, type DownlinkRequest } from '../
 import { readableText } from '../connection/client-text';
 import { SUCCESS_CODE, describeReplyCode, describeType } from '../protocol';
 import { replyDataError } from '../protocol/reply-data';
-import type { NodeDef, NodeMessage } from './node-red-types';
+import { findDeviceNode } from './device-node';
+import type { NodeAPI, NodeDef, NodeMessage } from './node-red-types';
 
 export type CommandKindFilter = 'all' | DownlinkKind;
 
@@ -70,27 +71,68 @@ export function commandInfoOf(msg: NodeMessage): CommandInfo | undefined {
   return parsed;
 }
 
+/**
+ * The two devices, as "productId/deviceName", when `request` came through a device config node that
+ * names another OneNET device than `ownDeviceId` does; undefined when it is the same device or that
+ * cannot be told. The request id is only known to the device the platform sent it to: answered on
+ * another device's topic it would reach a device with no such request, and the real one would time
+ * out. Another config node naming the same product and device is the same device (DESIGN.md §3: they
+ * share one connection). A request that names no config node that exists now (hand-made, or from
+ * before a deploy) cannot be shown to be foreign, so the node's own device stays in charge.
+ */
+export function otherDeviceOf(
+  RED: NodeAPI,
+  ownDeviceId: string,
+  request: Pick<CommandInfo, 'device'>,
+): { own: string; request: string } | undefined {
+  if (request.device === '' || request.device === ownDeviceId) return undefined;
+  const own = findDeviceNode(RED, ownDeviceId);
+  const other = findDeviceNode(RED, request.device);
+  if (!own || !other || own.deviceLabel === other.deviceLabel) return undefined;
+  return { own: own.deviceLabel, request: other.deviceLabel };
+}
+
 export interface ReplyContent {
   code: number;
   message: string;
   data?: unknown;
 }
 
+/** Whole-number text: what an HTTP node, a template or a form field gives for a code. */
+const CODE_TEXT = /^\s*-?\d{1,15}\s*$/;
+
 /**
- * The reply a msg asks for: msg.code (default 200), msg.message (default: the code's meaning) and,
+ * msg.code as a reply code: 200 when absent; a whole number, or its decimal text ("200"), the way
+ * the core mqtt out node takes msg.qos as a number or its text. Anything else (other text, "2e2",
+ * "200.0", booleans) is undefined, so the user hears about it instead of a guess being sent.
+ */
+export function replyCodeOf(raw: unknown): number | undefined {
+  if (raw === undefined) return SUCCESS_CODE;
+  if (typeof raw === 'number') return Number.isSafeInteger(raw) ? raw : undefined;
+  if (typeof raw === 'string' && CODE_TEXT.test(raw)) return Number(raw);
+  return undefined;
+}
+
+/**
+ * The reply a msg asks for: msg.code (default 200; see replyCodeOf), msg.message (default: the code's meaning) and,
  * for a successful property get or service invoke, msg.payload as data. Error replies and property
  * set replies carry no data: OneNET only reads code and message from them, and a flow answering an
  * error usually still has the request's payload in msg.payload. Throws OneNetRequestError 'invalid'
  * when the data does not fit the request (e.g. a property get answered with a string).
  */
 export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
-  const code = msg.code === undefined ? SUCCESS_CODE : msg.code;
-  if (typeof code !== 'number' || !Number.isSafeInteger(code)) {
+  const code = replyCodeOf(msg.code);
+  if (code === undefined) {
     // Said here, about msg.code: the protocol core would only see "a code" of some type.
-    const shown = typeof code === 'number' ? String(code) : describeType(code);
+    const shown =
+      typeof msg.code === 'number'
+        ? String(msg.code)
+        : typeof msg.code === 'string'
+          ? `the text ${JSON.stringify(msg.code)}`
+          : describeType(msg.code);
     throw new OneNetRequestError(
       'invalid',
-      readableText(`reply not sent: msg.code must be a whole number such as 200, not ${shown}`),
+      readableText(`reply not sent: msg.code must be a whole number such as 200 (or "200"), not ${shown}`),
       { id: request.id },
     );
   }

@@ -114,7 +114,7 @@ export class DeviceLink {
   private showDownlinkError(event: DownlinkErrorEvent): void {
     if (this.closed || shownDownlinkErrors.has(event)) return;
     shownDownlinkErrors.add(event);
-    this.node.warn(`ignored a malformed OneNET message on ${event.topic}: ${event.reason}`);
+    this.node.warn(this.t('platformMessage', { topic: event.topic, reason: event.reason }));
   }
 
   private drop(deviceId: string): void {
@@ -133,7 +133,7 @@ export class DeviceLink {
     // borrowed (a reply node) is let go, as the next message names its device again.
     const releases = [...this.held.entries()].map(([deviceId, { device, userId }]) =>
       device.releaseConnection(userId, removed || deviceId !== this.ownDeviceId).catch((err: unknown) => {
-        this.node.warn(`releasing the OneNET connection failed: ${(err as Error).message}`);
+        this.node.warn(this.t('releaseFailed', { reason: (err as Error).message }));
       }),
     );
     this.held.clear();

@@ -1,10 +1,13 @@
 import type { NodeAPI } from './node-red-types';
 
 /**
- * Message keys shared by all five node sets. They live in the onenet-device catalog, so every node
- * refers to them fully qualified (a node's own namespace would not find them).
+ * Every message key the runtime uses. Those shared by all five node sets live in the onenet-device
+ * catalog, so every node refers to them fully qualified (a node's own namespace would not find them).
  */
 const OUR_NAMESPACE = '@iot-flows/node-red-onenet/onenet-device:onenet-device.';
+/** Messages only one node type uses live in that node's own catalogue. */
+const COMMAND_IN_NAMESPACE = '@iot-flows/node-red-onenet/onenet-command-in:onenet-command-in.';
+const COMMAND_REPLY_NAMESPACE = '@iot-flows/node-red-onenet/onenet-command-reply:onenet-command-reply.';
 
 export const MESSAGE_KEYS = {
   connecting: 'node-red:common.status.connecting',
@@ -23,6 +26,10 @@ export const MESSAGE_KEYS = {
   settingsDiffer: `${OUR_NAMESPACE}warn.settings-differ`,
   lateReply: `${OUR_NAMESPACE}warn.late-reply`,
   duplicateReply: `${OUR_NAMESPACE}warn.duplicate-reply`,
+  platformMessage: `${OUR_NAMESPACE}warn.platform-message`,
+  releaseFailed: `${OUR_NAMESPACE}warn.release-failed`,
+  autoReplyFailed: `${COMMAND_IN_NAMESPACE}errors.auto-reply-failed`,
+  otherDevice: `${COMMAND_REPLY_NAMESPACE}errors.other-device`,
   noOnenet: `${OUR_NAMESPACE}errors.no-onenet`,
   noDevice: `${OUR_NAMESPACE}errors.no-device`,
   noEvent: `${OUR_NAMESPACE}errors.no-event`,

@@ -86,6 +86,10 @@ export interface NodeAPI {
   events?: {
     on(event: string, listener: (...args: unknown[]) => void): unknown;
   };
+  util: {
+    /** A deep copy of a message, as core nodes make when one msg goes to several places. */
+    cloneMessage<T>(msg: T): T;
+  };
   /** i18n lookup: `namespace:key`, with `__name__` placeholders filled from `substitutions`. */
   _(key: string, substitutions?: Record<string, string | number>): string;
 }

@@ -1,4 +1,6 @@
 import { OneNetRequestError, type RequestOptions, type RequestOutcome } from '../connection';
+import { readableText } from '../connection/client-text';
+import { describeType } from '../protocol';
 import type { DeviceLink } from './device-link';
 import type { NodeDef, NodeMessage, SendFunction } from './node-red-types';
 
@@ -53,6 +55,33 @@ export function postOptions(def: PostNodeDef, msg: NodeMessage): RequestOptions 
   // only (§1.3); anything else is refused by the connection with a message naming the value.
   if (msg.qos !== undefined) options.qos = (msg.qos === '0' ? 0 : msg.qos === '1' ? 1 : msg.qos) as 0 | 1;
   return options;
+}
+
+/**
+ * msg.payload as the object a post sends. Text is parsed as JSON first: an mqtt in, http request,
+ * file or serial node often hands JSON over as a string, and the core nodes' habit is to take text
+ * where the meaning is plain. The text must hold an object; anything that is not text goes on
+ * unchanged, and the protocol core says what is wrong with it. `shape` names the object wanted, for
+ * the error. Only the value sent is parsed: msg.payload itself stays as it came (DESIGN.md §3).
+ */
+export function payloadObject(payload: unknown, shape: string): unknown {
+  if (typeof payload !== 'string') return payload;
+  const wanted = `msg.payload must be an object ${shape}, or JSON text of one`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch (err) {
+    throw new OneNetRequestError(
+      'invalid',
+      readableText(`${wanted}; this text is not JSON (${(err as Error).message})`),
+    );
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const type = describeType(parsed);
+    const held = type === 'null' ? 'null' : type === 'array' ? 'an array' : `a ${type}`;
+    throw new OneNetRequestError('invalid', `${wanted}; this JSON text holds ${held}`);
+  }
+  return parsed;
 }
 
 /**

@@ -81,6 +81,85 @@ describe('connection / downlinks (unit)', () => {
     assert.match(errors[0]!.reason, /no handler/);
   });
 
+  it('hands a request only to the handlers whose filter accepts it', async () => {
+    const { downlinks, errors, published } = desk();
+    const sets: string[] = [];
+    const reboots: string[] = [];
+    downlinks.onDownlink(
+      (request) => sets.push(request.id),
+      (request) => request.kind === 'property-set',
+    );
+    downlinks.onDownlink(
+      (request) => reboots.push(request.id),
+      (request) => request.kind === 'service-invoke' && request.identifier === 'reboot',
+    );
+    downlinks.handle('property-set', `${prefix}property/set`, payload({ id: '20', params: { a: 1 } }));
+    downlinks.handle(
+      'service-invoke',
+      `${prefix}service/reboot/invoke`,
+      payload({ id: '21', params: {} }),
+      'reboot',
+    );
+    await delay(0);
+    assert.deepEqual([sets, reboots], [['20'], ['21']]);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(published, [], 'the handlers answer these themselves');
+  });
+
+  it('answers 100 at once, naming what is not handled, when handlers exist but none accepts', async () => {
+    const { downlinks, errors, published } = desk();
+    downlinks.onDownlink(
+      () => assert.fail('the filter refused it'),
+      (request) => request.kind === 'property-set',
+    );
+    downlinks.handle('property-get', `${prefix}property/get`, payload({ id: '22', params: ['temp'] }));
+    downlinks.handle(
+      'service-invoke',
+      `${prefix}service/calibrate/invoke`,
+      payload({ id: '23', params: {} }),
+      'calibrate',
+    );
+    await delay(0);
+    assert.deepEqual(published, [
+      {
+        topic: `${prefix}property/get_reply`,
+        message: { id: '22', code: 100, msg: 'the device does not handle property get requests' },
+      },
+      {
+        topic: `${prefix}service/calibrate/invoke_reply`,
+        message: { id: '23', code: 100, msg: 'the device does not handle service calibrate' },
+      },
+    ]);
+    assert.deepEqual(
+      errors.map((e) => [e.id, e.reason]),
+      [
+        ['22', 'no handler accepts property get requests; answered with code 100'],
+        ['23', 'no handler accepts service calibrate; answered with code 100'],
+      ],
+    );
+    // Answered once: a flow reply that comes anyway is a duplicate, not a second publish.
+    assert.equal(await downlinks.reply({ kind: 'property-get', id: '22' }, 200, { temp: 1 }), 'duplicate');
+  });
+
+  it('treats a filter that throws as "not accepted" and reports it', async () => {
+    const { downlinks, errors, published } = desk();
+    downlinks.onDownlink(
+      () => assert.fail('not for this handler'),
+      () => {
+        throw new Error('filter bug');
+      },
+    );
+    downlinks.handle('property-set', `${prefix}property/set`, payload({ id: '24', params: { a: 1 } }));
+    await delay(0);
+    assert.match(errors[0]!.reason, /filter failed: filter bug/);
+    assert.equal(published[0]!.message.code, 100);
+  });
+
+  it('refuses a filter that is not a function', () => {
+    const { downlinks } = desk();
+    assert.throws(() => downlinks.onDownlink(() => undefined, 'property-set' as never), TypeError);
+  });
+
   it('isolates a failing handler from the others', () => {
     const { downlinks, errors } = desk();
     let reached = false;

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { OneNetRequestError, type DownlinkRequest } from '../../src/connection';
-import { acceptsRequest, commandInfoOf, replyOf, toCommandMessage } from '../../src/node-red/command';
+import {
+  acceptsRequest,
+  commandInfoOf,
+  otherDeviceOf,
+  replyOf,
+  toCommandMessage,
+} from '../../src/node-red/command';
+import type { NodeAPI } from '../../src/node-red/node-red-types';
 
 const set: DownlinkRequest = {
   kind: 'property-set',
@@ -147,8 +154,76 @@ describe('command helpers', () => {
       }
     });
 
+    it('takes msg.code as a whole number or its decimal text', () => {
+      assert.deepEqual(replyOf(info(set), { code: '200' }), { code: 200, message: 'success' });
+      assert.deepEqual(replyOf(info(get), { code: ' 309 ', payload: {} }), {
+        code: 309,
+        message: 'identifier not exist',
+      });
+      assert.deepEqual(replyOf(info(get), { code: '200', payload: { temperature: 1 } }), {
+        code: 200,
+        message: 'success',
+        data: { temperature: 1 },
+      });
+    });
+
+    it('refuses a msg.code that is not a whole number or its text, quoting it', () => {
+      const refusals: Array<[unknown, RegExp]> = [
+        ['OK', /not the text "OK"/],
+        ['', /not the text ""/],
+        ['2e2', /not the text "2e2"/],
+        ['200.0', /not the text "200.0"/],
+        ['0x1F', /not the text "0x1F"/],
+        [2.5, /not 2\.5/],
+        [true, /not boolean/],
+        [null, /not null/],
+      ];
+      for (const [code, message] of refusals) {
+        assert.throws(
+          () => replyOf(info(set), { code }),
+          (err: unknown) =>
+            err instanceof OneNetRequestError &&
+            err.reason === 'invalid' &&
+            /msg\.code must be a whole number/.test(err.message) &&
+            message.test(err.message),
+          JSON.stringify(code),
+        );
+      }
+    });
+
     it('allows a service reply without output', () => {
       assert.deepEqual(replyOf(info(invoke), {}), { code: 200, message: 'success' });
+    });
+  });
+
+  describe('otherDeviceOf', () => {
+    /** A runtime holding onenet-device config nodes with these labels, by id. */
+    function runtime(labels: Record<string, string>): NodeAPI {
+      const nodes = Object.fromEntries(
+        Object.entries(labels).map(([id, deviceLabel]) => [
+          id,
+          { id, type: 'onenet-device', deviceLabel, acquireConnection: () => undefined },
+        ]),
+      );
+      return { nodes: { getNode: (id: string) => nodes[id] ?? null } } as unknown as NodeAPI;
+    }
+    const RED = runtime({ own: 'P1/dev-a', twin: 'P1/dev-a', other: 'P1/dev-b', elsewhere: 'P2/dev-a' });
+
+    it('names both devices when the request came through a config node of another device', () => {
+      assert.deepEqual(otherDeviceOf(RED, 'own', { device: 'other' }), {
+        own: 'P1/dev-a',
+        request: 'P1/dev-b',
+      });
+      assert.deepEqual(otherDeviceOf(RED, 'own', { device: 'elsewhere' }), {
+        own: 'P1/dev-a',
+        request: 'P2/dev-a',
+      });
+    });
+
+    it('lets through the own device, a second config node of it, and requests it cannot place', () => {
+      for (const device of ['own', 'twin', '', 'gone']) {
+        assert.equal(otherDeviceOf(RED, 'own', { device }), undefined, device);
+      }
     });
   });
 });

@@ -111,6 +111,40 @@ describe('onenet-event-post', function () {
     });
   }
 
+  it('posts JSON text in msg.payload as the event output it holds', async () => {
+    await loadEvent('alarm');
+    const output = nextMessage('out');
+    node('event').receive({ payload: '{"level":2,"zone":{"id":"B"}}' });
+    const msg = await output;
+    assert.equal(msg.payload, '{"level":2,"zone":{"id":"B"}}', 'the msg keeps its text');
+    const logged = emulator.eventLog(DEVICE).at(-1);
+    assert.deepEqual(logged && [logged.identifier, logged.value, logged.id], [
+      'alarm',
+      { level: 2, zone: { id: 'B' } },
+      (msg.onenet as Record<string, unknown>).id,
+    ]);
+  });
+
+  it('rejects JSON text that does not hold an object, naming what it holds', async () => {
+    await loadEvent('alarm');
+    const before = emulator.uplinks(DEVICE).length;
+    for (const [payload, held] of [
+      ['"door open"', /holds a string$/],
+      ['not json', /this text is not JSON/],
+    ] as const) {
+      const caught = nextMessage('catch-out');
+      node('event').receive({ payload });
+      const failed = await caught;
+      assert.match(
+        errorText(failed),
+        /msg\.payload must be an object of output parameters, or JSON text of one/,
+      );
+      assert.match(errorText(failed), held);
+      assert.equal((failed.onenet as Record<string, unknown>).reason, 'invalid');
+    }
+    assert.equal(emulator.uplinks(DEVICE).length, before, 'nothing was published');
+  });
+
   it('ends in done(err) with msg.onenet when OneNET replies with another code', async () => {
     await loadEvent('alarm');
     emulator.failReplies(309);

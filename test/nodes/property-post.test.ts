@@ -224,6 +224,47 @@ describe('onenet-property-post', function () {
     });
   }
 
+  it('posts JSON text in msg.payload as the object it holds, and passes msg.payload on unchanged', async () => {
+    await loadPost();
+    await waitConnected(emulator);
+    const output = nextMessage('out');
+    const text = '{"temperature":21,"humidity":{"value":45,"time":1700000000123}}';
+    node('post').receive({ payload: text, time: 1700000000000 });
+    const msg = await output;
+    assert.equal(msg.payload, text, 'the msg keeps its text');
+    assert.equal((msg.onenet as Record<string, unknown>).code, 200);
+    const latest = emulator.latestProperties(DEVICE);
+    assert.deepEqual(latest.temperature, { value: 21, time: 1700000000000 });
+    assert.deepEqual(latest.humidity, { value: 45, time: 1700000000123 });
+  });
+
+  const badText: Array<[string, string, RegExp]> = [
+    ['text that is not JSON', 'temperature=21', /or JSON text of one; this text is not JSON \(/],
+    ['JSON text of an array', '[{"temperature":21}]', /this JSON text holds an array$/],
+    ['JSON text of a number', '21', /this JSON text holds a number$/],
+    ['JSON text of null', 'null', /this JSON text holds null$/],
+  ];
+  for (const [what, payload, message] of badText) {
+    it(`rejects ${what} in msg.payload before publishing, and a Catch node sees it`, async () => {
+      await loadPost();
+      await waitConnected(emulator);
+      const before = uplinkCount();
+      const outputs = collect('out');
+      const caught = nextMessage('catch-out');
+      node('post').receive({ payload });
+      const msg = await caught;
+      assert.match(
+        errorText(msg),
+        /msg\.payload must be an object of \{identifier: value\}, or JSON text of one/,
+      );
+      assert.match(errorText(msg), message);
+      assert.equal(msg.payload, payload);
+      assert.equal((msg.onenet as Record<string, unknown>).reason, 'invalid');
+      assert.equal(uplinkCount(), before, 'nothing was published');
+      assert.equal(outputs.length, 0);
+    });
+  }
+
   it('rejects a msg.time that is not a ms timestamp', async () => {
     await loadPost();
     await waitConnected(emulator);

@@ -9,6 +9,7 @@ import commandReplyNode from '../../src/onenet-command-reply';
 import deviceNode from '../../src/onenet-device';
 import eventPostNode from '../../src/onenet-event-post';
 import propertyPostNode from '../../src/onenet-property-post';
+import { translatingRuntime } from '../support/translating-runtime';
 import { secretLedger, transcript } from './ledger';
 
 /**
@@ -122,8 +123,12 @@ export function credentialsOf(devices: TestDevice[]): Credentials {
 
 const TAB_NODE: FlowNode = { id: TAB, type: 'tab', label: 'reliability' };
 
+/**
+ * Loads with a RED._ that fills in the en-US catalogue texts (the helper's own returns bare keys), so
+ * the warnings and errors checked and scanned here are the ones a user reads.
+ */
 export async function load(flow: FlowNode[], credentials: Credentials): Promise<void> {
-  await helper.load(ALL_NODES as never, [TAB_NODE, ...flow], credentials);
+  await helper.load([...ALL_NODES, translatingRuntime('en-US')] as never, [TAB_NODE, ...flow], credentials);
 }
 
 export async function redeploy(
