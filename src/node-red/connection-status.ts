@@ -10,6 +10,9 @@ export const QUEUE_STATUS_INTERVAL_MS = 250;
  * over the state because it is what the user can act on: messages are being held back.
  */
 export function describeConnectionStatus(status: ConnectionStatus, t: Translate): NodeStatus {
+  if (status.busy && status.state !== 'closed') {
+    return { fill: 'yellow', shape: 'ring', text: t('busy', { count: status.queueDepth }) };
+  }
   if (status.queueDepth > 0 && status.state !== 'closed') {
     return { fill: 'yellow', shape: 'dot', text: t('queued', { count: status.queueDepth }) };
   }

@@ -17,6 +17,7 @@ export const MESSAGE_KEYS = {
   authFailed: `${OUR_NAMESPACE}status.auth-failed`,
   kicked: `${OUR_NAMESPACE}status.kicked`,
   queued: `${OUR_NAMESPACE}status.queued`,
+  busy: `${OUR_NAMESPACE}status.busy`,
   closed: `${OUR_NAMESPACE}status.closed`,
   noDeviceStatus: `${OUR_NAMESPACE}status.no-device`,
   sent: `${OUR_NAMESPACE}status.sent`,

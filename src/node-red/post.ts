@@ -21,6 +21,8 @@ export interface PostInfo {
   message: string;
   latencyMs?: number;
   reason?: string;
+  /** On failure: whether the post left Node-RED (true: it may have reached OneNET). */
+  sent?: boolean;
 }
 
 /** A node's own settings as request options, worked out once per node (its def never changes). */
@@ -125,5 +127,7 @@ export function failureInfo(err: unknown): PostInfo {
   if (err.topic !== undefined) info.topic = err.topic;
   if (err.code !== undefined) info.code = err.code;
   if (err.latencyMs !== undefined) info.latencyMs = err.latencyMs;
+  // Tells a Catch-and-retry flow whether a retry could post the value twice.
+  if (err.sent !== undefined) info.sent = err.sent;
   return info;
 }
