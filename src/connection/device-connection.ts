@@ -21,7 +21,7 @@ import { endClient } from './end-client';
 import { OneNetRequestError } from './errors';
 import { checkIdentity, identityKey, resolveOptions, type ResolvedOptions } from './options';
 import { redact } from './redact';
-import { ReconnectPolicy, type SessionEnd } from './reconnect-policy';
+import { KICKS_BEFORE_SLOW_DOWN, ReconnectPolicy, type SessionEnd } from './reconnect-policy';
 import { RequestPipeline, type RequestEntry } from './request-pipeline';
 import { StatusReporter } from './status-reporter';
 import type {
@@ -83,13 +83,14 @@ type RequestCallOptions = RequestOptions & { time?: number };
  * Node-RED.
  *
  * Kick detection: OneNET closes the older of two logins of one device (§1.3). The client cannot
- * see why a socket closed, so a drop within `kickWindowMs` (default 2 s) of a good login, not caused
- * by us, counts as a kick: status.kicked is set, and from the second kick in a row the retry waits
- * `kickedDelayMs` (doubling, up to 10x), so two clients with one identity settle instead of kicking
- * each other forever. A short-lived token is renewed before it expires (see scheduleRenewal).
+ * see why a socket closed, so it decides from the pattern: a drop within `kickWindowMs` (default
+ * 3 s) of a good login, not caused by us, is a short session; one or two in a row get the normal
+ * back-off (a flapping link), and from the third in a row they count as kicks: status.kicked is set
+ * and the retry waits `kickedDelayMs` (doubling, up to 40x), so two clients with one identity settle
+ * instead of kicking each other forever. connect() (a deploy, msg.action) tries again at once. A short-lived token is renewed before it expires (see scheduleRenewal).
  *
  * Events: 'status' (ConnectionStatus) on every change; 'downlink-error' (DownlinkErrorEvent) for
- * malformed platform requests. No event or error ever carries the key or the token.
+ * malformed platform requests; 'kicked' (KickPatternEvent) once when the pattern of kicks begins. No event or error ever carries the key or the token.
  */
 export class DeviceConnection extends EventEmitter {
   readonly identity: DeviceIdentity;
@@ -494,22 +495,31 @@ export class DeviceConnection extends EventEmitter {
     else if (now - attempt.connackAt < this.options.reconnect.kickWindowMs) end = 'kicked';
     else end = 'dropped';
 
-    this.kicked = end === 'kicked';
+    // The delay is worked out first: whether a short session was a kick depends on the ones before.
+    const delay = this.policy.nextDelay(end);
+    this.kicked = end === 'kicked' && this.policy.kickedByTwin;
     if (end === 'auth-failed') {
       this.lastError = `auth failed: OneNET refused the login (bad username or password); check the product id, device name and key`;
+    } else if (this.kicked) {
+      this.lastError =
+        `kicked: another client uses this device (${this.policy.consecutiveKicks} logins in a row ended ` +
+        `within ${Math.round(this.options.reconnect.kickWindowMs / 1000)} s); waiting longer before each attempt, ` +
+        `a deploy or msg.action "connect" tries at once`;
     } else if (end === 'kicked') {
-      this.lastError = `kicked: another client logged in as this device (the connection dropped ${now - attempt.connackAt!} ms after login)`;
+      this.lastError = `connection lost ${now - attempt.connackAt!} ms after login`;
     } else if (end === 'dropped') {
       this.lastError = attempt.errorText ? `connection lost: ${attempt.errorText}` : 'connection lost';
     } else {
       this.lastError = attempt.errorText ?? 'the connection closed before OneNET accepted the login';
     }
     this.pipeline.applyOfflinePolicy(attempt.ready ? 'disconnected' : 'offline', this.lastError);
-    this.scheduleRetry(end);
+    this.scheduleRetry(end, delay);
+    // Once per episode: the short session that completes the pattern (reset by connect()).
+    if (this.kicked && this.policy.consecutiveKicks === KICKS_BEFORE_SLOW_DOWN)
+      this.emitSafely('kicked', { reason: this.lastError });
   }
 
-  private scheduleRetry(end: SessionEnd): void {
-    const delay = this.policy.nextDelay(end);
+  private scheduleRetry(end: SessionEnd, delay = this.policy.nextDelay(end)): void {
     this.retryAt = Date.now() + delay;
     this.setState(end === 'auth-failed' ? 'auth-failed' : 'disconnected');
     if (!this.wanted || this.state === 'closed') return;
@@ -656,7 +666,7 @@ export class DeviceConnection extends EventEmitter {
    * A listener that throws must not break the connection's state machine (the emit often runs
    * inside an MQTT.js callback): the error becomes a process warning instead.
    */
-  private emitSafely(event: 'status' | 'downlink-error', value: unknown): void {
+  private emitSafely(event: 'status' | 'downlink-error' | 'kicked', value: unknown): void {
     try {
       this.emit(event, value);
     } catch (err) {

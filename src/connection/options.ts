@@ -41,7 +41,7 @@ export const DEFAULTS = {
   maxDelayMs: 10_000,
   authFailedDelayMs: 60_000,
   kickedDelayMs: 30_000,
-  kickWindowMs: 2000,
+  kickWindowMs: 3000,
 };
 
 /** "host:port/productId/deviceName"; host names are case-insensitive, so the key lower-cases them. */

@@ -6,15 +6,29 @@ export type SessionEnd =
   | 'failed'
   /** CONNACK 4/5: OneNET refused the credentials. */
   | 'auth-failed'
-  /** Dropped within the kick window after a good login, not by us: most likely another login as this device. */
+  /**
+   * Dropped within the kick window after a good login, not by us. Alone it may be a flapping link;
+   * several in a row are the pattern of another client logging in as this device (see nextDelay).
+   */
   | 'kicked'
   /** Dropped after the session had been up for a while (network, broker restart, token expiry). */
   | 'dropped';
 
 /** A delay factor that grows no further; keeps long outages and wrong keys from waiting for hours. */
 const MAX_SLOW_FACTOR = 10;
-/** Kicks in a row before the long kicked delay applies; one may be a coincidence (e.g. an early token expiry). */
-export const KICKS_BEFORE_SLOW_DOWN = 2;
+/**
+ * Short sessions in a row before they count as kicks. The client cannot see why a socket closed: one
+ * or two drops right after login are what a flapping 4G link does, and get the normal back-off; a
+ * twin that logs in again every time it is kicked ends every one of our sessions within seconds.
+ */
+export const KICKS_BEFORE_SLOW_DOWN = 3;
+/**
+ * How far the kicked delay grows: 40 × 30 s = 20 min nominal (10–20 min with jitter), so over ten
+ * minutes with a twin we log in about eight times, and from then on about every quarter of an hour,
+ * instead of kicking a real device every half minute forever (OneNET also bans a device for 5 min
+ * after too many logins, onenet-next.md §Q5).
+ */
+const MAX_KICKED_FACTOR = 40;
 
 /**
  * Exponential backoff with "equal jitter" (each delay is uniformly 50..100 % of the nominal one), so
@@ -31,9 +45,14 @@ export class ReconnectPolicy {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** Consecutive kicks so far (0 after a session that lasted). */
+  /** Consecutive short sessions so far (0 after a session that lasted). */
   get consecutiveKicks(): number {
     return this.kicks;
+  }
+
+  /** Whether the short sessions so far make the pattern of another client using this device. */
+  get kickedByTwin(): boolean {
+    return this.kicks >= KICKS_BEFORE_SLOW_DOWN;
   }
 
   /** The login succeeded: credentials are fine. */
@@ -78,7 +97,7 @@ export class ReconnectPolicy {
           exponential(
             kickedDelayMs,
             this.kicks - KICKS_BEFORE_SLOW_DOWN + 1,
-            kickedDelayMs * MAX_SLOW_FACTOR,
+            kickedDelayMs * MAX_KICKED_FACTOR,
           ),
         );
     }

@@ -29,9 +29,9 @@ export interface ReconnectOptions {
   maxDelayMs?: number;
   /** Delay after CONNACK 4/5 (bad credentials); doubles per repeat up to 10x. Default 60000. */
   authFailedDelayMs?: number;
-  /** Delay after repeated kicks (another client logged in as this device); doubles up to 10x. Default 30000. */
+  /** Delay after repeated kicks (another client uses this device); doubles up to 40x. Default 30000. */
   kickedDelayMs?: number;
-  /** A drop this soon after a good login, not caused by us, counts as a kick. Default 2000. */
+  /** A drop this soon after a good login, not caused by us, is a short session; three in a row count as a kick. Default 3000. */
   kickWindowMs?: number;
 }
 
@@ -70,7 +70,7 @@ export interface ConnectionStatus {
   lastError?: string;
   /** At the queue limit (queueLimit requests wait to be sent): new requests are refused as 'busy'. */
   busy?: boolean;
-  /** True when the last drop looked like "another client logged in as this device". */
+  /** True when the last drop looked like "another client uses this device". */
   kicked?: boolean;
 }
 
@@ -148,4 +148,10 @@ export interface SettingsDifferEvent {
   /** The config node whose options the connection runs with ('' when unknown). */
   inUseFrom: string;
   differences: string[];
+}
+
+/** Emitted once when a connection starts to look kicked (another client uses the device). */
+export interface KickPatternEvent {
+  /** For the log; names no key or token. */
+  reason: string;
 }

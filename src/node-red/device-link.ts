@@ -1,4 +1,4 @@
-import type { DeviceConnection, DownlinkErrorEvent } from '../connection';
+import type { DeviceConnection, DownlinkErrorEvent, KickPatternEvent } from '../connection';
 import { StatusView } from './connection-status';
 import { findDeviceNode, type DeviceNode } from './device-node';
 import { statusTexts, translator, type Translate } from './i18n';
@@ -12,6 +12,12 @@ export const CLOSE_GUARD_MS = 4000;
  * every node using the device; the first to take it shows it, so each bad message is one warning.
  */
 const shownDownlinkErrors = new WeakSet<DownlinkErrorEvent>();
+
+/**
+ * "kicked" events already written to the log: once per episode, by whichever node
+ * hears it first, however many nodes use the device (the status shows it on every one of them).
+ */
+const loggedKicks = new WeakSet<KickPatternEvent>();
 
 /**
  * A flow node's hold on device connections: acquires from the device config node, shows the
@@ -32,7 +38,12 @@ export class DeviceLink {
   readonly status: StatusView;
   private readonly held = new Map<
     string,
-    { device: DeviceNode; userId: string; connection: DeviceConnection }
+    {
+      device: DeviceNode;
+      userId: string;
+      connection: DeviceConnection;
+      onKicked: (event: KickPatternEvent) => void;
+    }
   >();
   private closed = false;
 
@@ -98,9 +109,15 @@ export class DeviceLink {
       this.status.showProblem('error');
       throw err;
     }
-    this.held.set(deviceId, { device, userId, connection });
+    const onKicked = (event: KickPatternEvent): void => {
+      if (this.closed || loggedKicks.has(event)) return;
+      loggedKicks.add(event);
+      this.node.warn(event.reason);
+    };
+    this.held.set(deviceId, { device, userId, connection, onKicked });
     this.status.follow(connection);
     connection.on('downlink-error', this.onDownlinkError);
+    connection.on('kicked', onKicked);
     return connection;
   }
 
@@ -122,13 +139,17 @@ export class DeviceLink {
     if (!held) return;
     this.held.delete(deviceId);
     held.connection.off('downlink-error', this.onDownlinkError);
+    held.connection.off('kicked', held.onKicked);
     void held.device.releaseConnection(held.userId).catch(() => undefined);
   }
 
   private close(removed: boolean, done: () => void): void {
     this.closed = true;
     this.status.stop();
-    for (const { connection } of this.held.values()) connection.off('downlink-error', this.onDownlinkError);
+    for (const { connection, onKicked } of this.held.values()) {
+      connection.off('downlink-error', this.onDownlinkError);
+      connection.off('kicked', onKicked);
+    }
     // A node that is only restarting keeps its own device logged in for its return; any other device it
     // borrowed (a reply node) is let go, as the next message names its device again.
     const releases = [...this.held.entries()].map(([deviceId, { device, userId }]) =>

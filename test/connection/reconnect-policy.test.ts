@@ -49,17 +49,39 @@ describe('connection / ReconnectPolicy', () => {
     assert.equal(policy.nextDelay('auth-failed'), 60_000, 'a good login resets the auth backoff');
   });
 
-  it('backs off normally on a first kick and uses kickedDelayMs from the second in a row', () => {
+  it('backs off normally on one or two short sessions and uses kickedDelayMs from the third in a row', () => {
     const policy = policyWith(1);
-    assert.equal(KICKS_BEFORE_SLOW_DOWN, 2);
+    assert.equal(KICKS_BEFORE_SLOW_DOWN, 3);
     assert.equal(policy.nextDelay('kicked'), 1000);
+    assert.equal(policy.nextDelay('kicked'), 2000);
+    assert.equal(policy.kickedByTwin, false, 'two drops right after login are a flapping link');
     assert.equal(policy.nextDelay('kicked'), 30_000);
+    assert.equal(policy.kickedByTwin, true);
     assert.equal(policy.nextDelay('kicked'), 60_000);
-    assert.equal(policy.consecutiveKicks, 3);
+    assert.equal(policy.consecutiveKicks, 4);
     for (let i = 0; i < 10; i++) policy.nextDelay('kicked');
-    assert.equal(policy.nextDelay('kicked'), 300_000, 'capped at 10x kickedDelayMs');
+    assert.equal(policy.nextDelay('kicked'), 1_200_000, 'capped at 40x kickedDelayMs: 20 min nominal');
     policy.nextDelay('dropped');
     assert.equal(policy.consecutiveKicks, 0, 'a session that lasted ends the kick streak');
+  });
+
+  it('with a twin that logs in 1 s after every kick, logs in at most 10 times in 10 minutes', () => {
+    // Every one of our sessions but the first ends about 1 s after login; the worst case of the
+    // jitter (its lowest draw) gives the most logins.
+    const policy = policyWith(0);
+    let t = 0;
+    let logins = 1;
+    t += 60_000; // the first session lasted a minute, then the twin appeared
+    t += policy.nextDelay('dropped');
+    while (t < 10 * 60_000) {
+      logins++;
+      t += 1000; // kicked again 1 s after this login
+      t += policy.nextDelay('kicked');
+    }
+    assert.ok(logins <= 10, `${logins} logins`);
+    let longest = 0;
+    for (let i = 0; i < 20; i++) longest = policy.nextDelay('kicked');
+    assert.ok(longest >= 10 * 60_000, `the wait grows to at least 10 minutes (${longest} ms)`);
   });
 
   it('reset() forgets failures, kicks and auth refusals', () => {

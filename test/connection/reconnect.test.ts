@@ -227,7 +227,7 @@ describe('connection / reconnects, tokens and offline policies', function () {
     assert.ok(kicks >= 2, `they did kick each other (${kicks})`);
     assert.ok(kicks <= 10, `${kicks} kicks in 3 s; without backing off it would be ~40`);
     assert.ok(kickedStatuses.length > 0);
-    assert.match(kickedStatuses[0]!.lastError!, /^kicked: another client logged in as this device/);
+    assert.match(kickedStatuses[0]!.lastError!, /^kicked: another client uses this device/);
   });
 
   it('reports every state change as a status event', async () => {

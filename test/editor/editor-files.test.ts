@@ -124,7 +124,7 @@ const HEADINGS: Record<Language, Record<string, string>> = {
 /** The i18n keys shared with the runtime, with the exact en-US texts it was promised. */
 const SHARED_KEYS: Record<string, string> = {
   'onenet-device.status.auth-failed': 'auth failed: check product id / device name / key',
-  'onenet-device.status.kicked': 'kicked: another client logged in as this device',
+  'onenet-device.status.kicked': 'kicked: another client uses this device',
   'onenet-device.status.queued': 'queued: __count__',
   'onenet-device.status.closed': 'closed',
   'onenet-device.status.no-device': 'no device configured',

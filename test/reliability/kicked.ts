@@ -24,9 +24,11 @@ import {
   waitOnline,
 } from './support';
 
-const WATCH_MS = 13_000;
+// One or two short sessions are taken for a flapping link (normal back-off); the third in a row is a
+// kick pattern, so the fight ends by about 10 s at the latest.
+const WATCH_MS = 20_000;
 /** Kicks after this many ms would mean the two clients are still fighting. */
-const SETTLED_AFTER_MS = 7000;
+const SETTLED_AFTER_MS = 12_000;
 
 /**
  * Issue 7, scenario 3, in Node-RED: another client (a plain MQTT.js client that reconnects every
@@ -50,7 +52,7 @@ export function kicked(): void {
       await emulator.close();
     });
 
-    it('reports "kicked: another client logged in as this device" and backs off instead of looping', async () => {
+    it('reports "kicked: another client uses this device" and backs off instead of looping', async () => {
       await load(
         [
           deviceConfig(emulator, device!),
@@ -99,13 +101,13 @@ export function kicked(): void {
       node('post').receive({ payload: { temperature: 1 } });
       await waitFor(() => caught.length === 1, 'the post to fail');
       const error = (caught[0]!.error as { message: string }).message;
-      assert.match(error, /kicked: another client logged in as this device/);
+      assert.match(error, /kicked: another client uses this device/);
       const nextAttempt = Number(/next attempt in (\d+) s/.exec(error)?.[1]);
       assert.ok(nextAttempt >= 1, `the error says when the next attempt is: ${error}`);
 
       const lateKicks = kicks.filter((at) => at - started > SETTLED_AFTER_MS).length;
       assert.ok(kicks.length >= 2, `the clients did kick each other (${kicks.length})`);
-      assert.ok(kicks.length <= 6, `${kicks.length} kicks in ${WATCH_MS / 1000} s`);
+      assert.ok(kicks.length <= 8, `${kicks.length} kicks in ${WATCH_MS / 1000} s`);
       assert.equal(lateKicks, 0, `no kicks after ${SETTLED_AFTER_MS / 1000} s: ours backed off`);
       assert.ok(ourLogins.length <= 4, `${ourLogins.length} logins of ours`);
       assert.equal(intruder.connected, true, 'the other client keeps the device');
