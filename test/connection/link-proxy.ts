@@ -15,8 +15,10 @@ export class LinkProxy {
   ) {}
 
   static async start(targetPort: number, targetHost = '127.0.0.1'): Promise<LinkProxy> {
-    let proxy: LinkProxy | undefined;
+    // The relay's state lives on the instance made once the server listens; handlers read it then.
+    const holder: { proxy?: LinkProxy } = {};
     const server = createServer((inbound) => {
+      const proxy = holder.proxy;
       const outbound = connect(targetPort, targetHost);
       for (const socket of [inbound, outbound]) {
         proxy!.sockets.add(socket);
@@ -33,8 +35,8 @@ export class LinkProxy {
       outbound.on('close', () => inbound.destroy());
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new LinkProxy(server, (server.address() as AddressInfo).port);
-    return proxy;
+    holder.proxy = new LinkProxy(server, (server.address() as AddressInfo).port);
+    return holder.proxy;
   }
 
   /** From now on nothing passes, and nothing is closed. */
