@@ -14,11 +14,10 @@ import {
   nextMessage,
   node,
   redeploy,
-  startEmulator,
-  unloadAndCheckPool,
   waitConnected,
   waitFor,
   waitStatus,
+  useEmulator,
   type FlowNode,
 } from './support';
 
@@ -30,16 +29,10 @@ const SETTINGS_DIFFER = '@iot-flows/node-red-onenet/onenet-device:onenet-device.
  */
 describe('Node-RED deploys and the lifetime of a device connection', function () {
   this.timeout(20000);
+  const suite = useEmulator();
   let emulator: OneNetEmulator;
-
-  before(async () => {
-    emulator = await startEmulator();
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  afterEach(async () => {
-    await unloadAndCheckPool();
+  beforeEach(() => {
+    emulator = suite.emulator;
   });
 
   /** command-in wired to a reply node that has no device of its own: it replies through msg.onenet.device. */

@@ -244,3 +244,29 @@ export const MESSAGES = {
   duplicateIdentity: '@iot-flows/node-red-onenet/onenet-device:onenet-device.warn.duplicate-identity',
   invalidAction: 'node-red:mqtt.errors.invalid-action-action',
 } as const;
+
+/**
+ * The usual hooks of a node test suite: one emulator for the suite, and after each test the flows
+ * unloaded and the pool checked empty. Returns the emulator through a getter (it starts in before()).
+ */
+export function useEmulator(afterEachTest: (emulator: OneNetEmulator) => void = () => undefined): {
+  readonly emulator: OneNetEmulator;
+} {
+  let emulator: OneNetEmulator | undefined;
+  before(async () => {
+    emulator = await startEmulator();
+  });
+  after(async () => {
+    await emulator?.close();
+  });
+  afterEach(async () => {
+    if (emulator) afterEachTest(emulator);
+    await unloadAndCheckPool();
+  });
+  return {
+    get emulator(): OneNetEmulator {
+      if (!emulator) throw new Error('the emulator starts in before()');
+      return emulator;
+    },
+  };
+}
