@@ -13,7 +13,7 @@ import type { LoadReport } from './load-package';
  */
 
 const CHILD = join(__dirname, 'load-package.js');
-/** Turns off require() of ES modules, as Node.js 22.9-22.11 have it without a flag. */
+/** Turns off require() of ES modules, which is off by default on Node.js 22.9-22.11. */
 const NO_REQUIRE_ESM = '--no-experimental-require-module';
 
 function loadInChild(nodeFlags: string[]): Promise<LoadReport> {
