@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { Aedes, type Client, type ConnectPacket, type PublishPacket, type Subscription } from 'aedes';
+import type { Aedes, Client, ConnectPacket, PublishPacket, Subscription } from 'aedes';
 import {
   DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
   MAX_FILTERS_PER_SUBSCRIBE,
@@ -10,6 +10,7 @@ import {
   type TopicAddress,
 } from '../protocol';
 import { CONNACK_UNACCEPTABLE_PROTOCOL, connectViolation } from './connect-rules';
+import { loadAedes } from './load-aedes';
 import { describeDevice } from './log-format';
 import { forbiddenPacketReason } from './packet-rules';
 import { UplinkRateLimiter } from './rate-limiter';
@@ -74,7 +75,8 @@ export class BrokerHooks {
 
   /** Creates the aedes broker with every hook; connections come in through accept(). */
   async start(): Promise<void> {
-    this.broker = await Aedes.createBroker({
+    const aedes = await loadAedes();
+    this.broker = await aedes.createBroker({
       // OneNET kicks a silent TCP connection soon (§1.3); 10 s is generous for any real client.
       connectTimeout: 10_000,
       preConnect: (client, packet, done) => this.preConnect(client, packet, done),

@@ -7,7 +7,7 @@ import { REPO_ROOT } from '../support/packed-install';
 import { satisfies } from './version-range';
 
 /**
- * The suites run on Node-RED 4.1 (Node.js 20) by default and on Node-RED 5 (Node.js 22) when
+ * The suites run on Node-RED 4.1 (Node.js 20) by default and on Node-RED 5 (Node.js 22 or 24) when
  * ONENET_NODE_RED names a Node-RED 5 install. These checks make sure that switch really reaches the
  * node tests, that the Node.js running them is one the chosen Node-RED supports (so a green run "on
  * Node-RED 5" cannot quietly be a run on Node-RED 4), and that our package.json declares support for
