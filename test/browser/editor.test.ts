@@ -303,8 +303,21 @@ describe('the editor in a real browser', function () {
       await editor.importExample('01 - Post a sensor reading every 5 s');
       await editor.showWorkspace('ex01-tab');
       await editor.openForm('ex01-post');
-      await editor.page.locator('#node-input-btn-device-edit').click();
-      await editor.page.locator('#node-config-input-productId').waitFor({ state: 'visible' });
+      // On a loaded machine the edit button can be clicked before the dialog has bound its handler;
+      // a click that opened nothing is tried again (one that did open stops the loop).
+      const configForm = editor.page.locator('#node-config-input-productId');
+      for (let attempt = 1; ; attempt++) {
+        await editor.page
+          .locator('#node-input-btn-device-edit')
+          .click({ timeout: 10_000 })
+          .catch(() => undefined);
+        try {
+          await configForm.waitFor({ state: 'visible', timeout: 8000 });
+          break;
+        } catch (err) {
+          if (attempt === 3) throw err;
+        }
+      }
       await editor.fillDeviceForm({
         key: device.key,
         host: session.emulator.host,
