@@ -265,9 +265,19 @@ export class EditorPage {
     if (!(await item.isVisible())) {
       await examples.locator('.red-ui-treeList-label', { hasText: PACKAGE_NAME }).click();
     }
-    await item.click();
-    // Selecting an example fetches it for the preview; Import is enabled once it has arrived.
-    await page.locator('#red-ui-clipboard-dialog-ok:not(.disabled):not([disabled])').waitFor();
+    // Selecting an example fetches it for the preview; Import is enabled once it has arrived. On a
+    // loaded machine a click while the tree is still expanding can select nothing, so a click that
+    // enabled nothing is made again.
+    const importEnabled = page.locator('#red-ui-clipboard-dialog-ok:not(.disabled):not([disabled])');
+    for (let attempt = 1; ; attempt++) {
+      await item.click();
+      try {
+        await importEnabled.waitFor({ timeout: 10_000 });
+        break;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
     const shown = await page.locator('.red-ui-notification').count();
     await page.locator('#red-ui-clipboard-dialog-ok').click();
     await page.locator('.red-ui-notification').nth(shown).waitFor({ state: 'visible' });
