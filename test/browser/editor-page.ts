@@ -207,8 +207,17 @@ export class EditorPage {
   }
 
   async closeForm(button: 'ok' | 'cancel'): Promise<void> {
-    await this.page.locator(`#node-dialog-${button}`).click();
-    await this.page.locator(`#node-dialog-${button}`).waitFor({ state: 'detached' });
+    const control = this.page.locator(`#node-dialog-${button}`);
+    // A click that lands while the tray is still sliding in can do nothing; it is made again then.
+    for (let attempt = 1; ; attempt++) {
+      await control.click({ timeout: 10_000 }).catch(() => undefined);
+      try {
+        await control.waitFor({ state: 'detached', timeout: 10_000 });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+      }
+    }
   }
 
   /** The newest notification (deploy results, warnings, import summaries). */
