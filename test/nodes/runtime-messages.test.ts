@@ -11,8 +11,7 @@ import {
   nextCall,
   node,
   redeploy,
-  startEmulator,
-  unloadAndCheckPool,
+  useEmulator,
   waitConnected,
 } from './support';
 import { loadTranslated } from './translated';
@@ -22,17 +21,10 @@ const SET_TOPIC = `$sys/${DEVICE.productId}/${DEVICE.deviceName}/thing/property/
 /** Every runtime message (warning, error) a user reads goes through the catalogue, in their language. */
 describe('runtime messages in the user’s language', function () {
   this.timeout(15000);
+  const suite = useEmulator((emulator) => emulator.removeAllListeners('uplink'));
   let emulator: OneNetEmulator;
-
-  before(async () => {
-    emulator = await startEmulator();
-  });
-  after(async () => {
-    await emulator.close();
-  });
-  afterEach(async () => {
-    emulator.removeAllListeners('uplink');
-    await unloadAndCheckPool();
+  beforeEach(() => {
+    emulator = suite.emulator;
   });
 
   it('has an en-US and a zh-CN text, with the same placeholders, for every key the runtime uses', () => {
