@@ -11,6 +11,7 @@ import {
   toEventParams,
   toPropertyParams,
   TOPICS,
+  type TimedValue,
   type TopicKind,
 } from '../protocol';
 import { describeClientError, isAuthRefusal } from './client-errors';
@@ -23,6 +24,7 @@ import { checkIdentity, identityKey, resolveOptions, type ResolvedOptions } from
 import { redact } from './redact';
 import { KICKS_BEFORE_SLOW_DOWN, ReconnectPolicy, type SessionEnd } from './reconnect-policy';
 import { RequestPipeline, type RequestEntry } from './request-pipeline';
+import type { UplinkMessageKind } from './uplink-types';
 import { StatusReporter } from './status-reporter';
 import type {
   ConnectionState,
@@ -49,7 +51,13 @@ const FORCE_END_AFTER_MS = 1200;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The fixed subscriptions each session makes once, right after CONNACK (§1.5: replies need them). */
-const SUBSCRIBED_KINDS = ['property-post-reply', 'event-post-reply', 'property-set', 'property-get'] as const;
+const SUBSCRIBED_KINDS = [
+  'property-post-reply',
+  'event-post-reply',
+  'history-post-reply',
+  'property-set',
+  'property-get',
+] as const;
 
 /** One connection attempt and, if it succeeds, the session on it. Dropped as a whole. */
 interface Attempt {
@@ -101,7 +109,7 @@ export class DeviceConnection extends EventEmitter {
   private readonly policy: ReconnectPolicy;
   private readonly pipeline: RequestPipeline;
   private readonly downlinks: Downlinks;
-  private readonly topics: Record<'property-post' | 'event-post', string>;
+  private readonly topics: Record<UplinkMessageKind, string>;
   private readonly routes: Map<string, TopicKind>;
   private readonly filters: string[];
 
@@ -122,6 +130,8 @@ export class DeviceConnection extends EventEmitter {
     () => this.status(),
     (status) => this.emitSafely('status', status),
   );
+  /** Acceptance order of requests, for merging (see RequestEntry.seq). */
+  private nextSeq = 0;
   /** The previous login's token expiry (ms), so every login signs a different token. */
   private lastExpiresAt = 0;
   /** The tokens of this and the previous attempt, for redaction. */
@@ -140,11 +150,12 @@ export class DeviceConnection extends EventEmitter {
     // "duplicate id"); at most 13 digits (§1.6), wrapping long after the year 2200.
     this.nextId = createMessageIdGenerator(Date.now());
     this.policy = new ReconnectPolicy(this.options.reconnect);
-    this.pipeline = new RequestPipeline(
-      this.options,
-      () => this.reporter.depthChanged(this.pipeline.depth),
-      () => this.describeOffline(),
-    );
+    this.pipeline = new RequestPipeline(this.options, {
+      depthChanged: () => this.reporter.depthChanged(this.pipeline.depth),
+      describeOffline: () => this.describeOffline(),
+      nextId: this.nextId,
+      topicOf: (kind) => this.topics[kind],
+    });
     this.downlinks = new Downlinks(
       this.identity,
       (event) => this.emitDownlinkError(event),
@@ -157,7 +168,11 @@ export class DeviceConnection extends EventEmitter {
         kind,
         ...(identifier ? { identifier } : {}),
       });
-    this.topics = { 'property-post': topicOf('property-post'), 'event-post': topicOf('event-post') };
+    this.topics = {
+      'property-post': topicOf('property-post'),
+      'event-post': topicOf('event-post'),
+      'history-post': topicOf('history-post'),
+    };
     this.routes = new Map(SUBSCRIBED_KINDS.map((kind) => [topicOf(kind), kind]));
     // Wildcards are allowed from the 4th level (§1.5); one filter covers every service.
     const everyService =
@@ -281,18 +296,16 @@ export class DeviceConnection extends EventEmitter {
       return Promise.reject(new OneNetRequestError('closed', 'the connection is closed', { topic }));
     let id: string;
     let payload: Buffer;
+    let values: Record<string, TimedValue>;
     let settings: { qos: 0 | 1; waitReply: boolean; timeoutMs: number };
-    const build = (time: number | undefined): Buffer =>
-      serializeMessage(
-        buildRequest(
-          id,
-          kind === 'property-post' ? toPropertyParams(params, time) : this.eventParams(params, time),
-        ),
-      );
+    const valuesAt = (time: number | undefined): Record<string, TimedValue> =>
+      kind === 'property-post' ? toPropertyParams(params, time) : this.eventParams(params, time);
+    const build = (time: number | undefined): Buffer => serializeMessage(buildRequest(id, valuesAt(time)));
     try {
       settings = this.requestSettings(options);
       id = this.nextId();
-      payload = build(options.time);
+      values = valuesAt(options.time);
+      payload = serializeMessage(buildRequest(id, values));
     } catch (err) {
       // The reason quotes the user's data (a property path, an identifier), which may be huge.
       return Promise.reject(
@@ -309,8 +322,11 @@ export class DeviceConnection extends EventEmitter {
         createdAt,
         resolve,
         reject,
-        state: 'queued',
-        generation: 0,
+        values,
+        seq: this.nextSeq++,
+        carriers: 0,
+        waiting: false,
+        done: false,
         timer: undefined,
       };
       // A post that waits in the offline queue carries the time it was accepted (msg.time, when
@@ -442,7 +458,7 @@ export class DeviceConnection extends EventEmitter {
 
   private onMessage(topic: string, payload: Buffer): void {
     const route = this.routes.get(topic);
-    if (route === 'property-post-reply' || route === 'event-post-reply') {
+    if (route === 'property-post-reply' || route === 'event-post-reply' || route === 'history-post-reply') {
       const parsed = parseReply(payload);
       if (parsed.ok) this.pipeline.handleReply(parsed.value, route);
       else
@@ -617,25 +633,32 @@ export class DeviceConnection extends EventEmitter {
       // A half-open link never PUBACKs, and MQTT.js would only notice after 1.5 × keepalive; OneNET
       // waits 5 s for a reply anyway (§1.6 "同步调用超时时间5s"), so the reply ends within the request timeout.
       const timeoutMs = this.options.requestTimeoutMs;
+      let published = false;
       const timer = setTimeout(() => {
         if (!attempt.unsettled.delete(settle)) return;
+        queued.cancelled = true;
         reject(
           new OneNetRequestError(
             'timeout',
-            `OneNET did not acknowledge (PUBACK) the reply within ${timeoutMs} ms; it may have reached OneNET`,
-            { id: target.id, topic, sent: true },
+            published
+              ? `OneNET did not acknowledge (PUBACK) the reply within ${timeoutMs} ms; it may have reached OneNET`
+              : `the reply was not sent within ${timeoutMs} ms: the uplink was busy`,
+            { id: target.id, topic, sent: published },
           ),
         );
       }, timeoutMs);
       const settle = (error?: Error): void => {
         if (!attempt.unsettled.delete(settle)) return;
         clearTimeout(timer);
+        queued.cancelled = true;
         if (error) {
           reject(
             new OneNetRequestError(
               'disconnected',
-              `reply not confirmed: the connection dropped (${error.message})`,
-              { id: target.id, topic },
+              published
+                ? `reply not confirmed: the connection dropped (${error.message})`
+                : `reply not sent: the connection dropped (${error.message})`,
+              { id: target.id, topic, sent: published },
             ),
           );
         } else {
@@ -643,8 +666,16 @@ export class DeviceConnection extends EventEmitter {
         }
       };
       attempt.unsettled.add(settle);
+      // Replies go first, within the uplink budget (every uplink counts, DESIGN.md §4 uplinkRate).
       // QoS 1, so 'sent' means OneNET has it (§1.3: device publishes support QoS 1).
-      attempt.client.publish(topic, payload, { qos: 1 }, (error) => settle(error));
+      const queued = this.pipeline.submitPriority(() => {
+        if (attempt.ending || attempt !== this.attempt) {
+          settle(new Error('the session ended'));
+          return;
+        }
+        published = true;
+        attempt.client.publish(topic, payload, { qos: 1 }, (error) => settle(error));
+      });
     });
   }
 

@@ -20,6 +20,8 @@ export interface ResolvedOptions {
   queueLimit: number;
   queueMaxAgeMs: number;
   requestTimeoutMs: number;
+  /** Uplink messages per second; 0 = no limit. */
+  uplinkRate: number;
   reconnect: {
     initialDelayMs: number;
     maxDelayMs: number;
@@ -37,6 +39,8 @@ export const DEFAULTS = {
   queueLimit: 1000,
   queueMaxAgeMs: 60_000,
   requestTimeoutMs: 5000,
+  /** onenet-protocol.md §1.4: "设备上行 1 per s". */
+  uplinkRate: 1,
   initialDelayMs: 1000,
   maxDelayMs: 10_000,
   authFailedDelayMs: 60_000,
@@ -110,6 +114,7 @@ export function resolveOptions(options: DeviceConnectionOptions): ResolvedOption
       DEFAULTS.requestTimeoutMs,
       'request timeout (ms)',
     ),
+    uplinkRate: uplinkRateOf(options.uplinkRate),
     reconnect: {
       initialDelayMs: positiveInteger(
         reconnect.initialDelayMs,
@@ -159,6 +164,7 @@ export function differingBehaviour(a: ResolvedOptions, b: ResolvedOptions): stri
   if (a.queueLimit !== b.queueLimit) differences.push('queue limit');
   if (a.queueMaxAgeMs !== b.queueMaxAgeMs) differences.push('queue max age');
   if (a.requestTimeoutMs !== b.requestTimeoutMs) differences.push('request timeout');
+  if (a.uplinkRate !== b.uplinkRate) differences.push('uplink rate');
   const ra = a.reconnect;
   const rb = b.reconnect;
   if (
@@ -196,4 +202,14 @@ function sameValue(a: unknown, b: unknown): boolean {
   const keysB = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
   if (keysA.length !== keysB.length) return false;
   return keysA.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Messages per second, 0 (no limit) or more; fractions allowed (0.5 = one every 2 s). */
+function uplinkRateOf(value: number | undefined): number {
+  if (value === undefined) return DEFAULTS.uplinkRate;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 1000)
+    throw new Error(
+      `uplink rate must be a number of messages per second from 0 to 1000, not ${String(value)}`,
+    );
+  return value;
 }

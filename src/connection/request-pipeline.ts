@@ -1,7 +1,11 @@
 import { describeReplyCode, replyKindOf, SUCCESS_CODE, type ThingReply, type TopicKind } from '../protocol';
 import { OneNetRequestError } from './errors';
-import { Fifo } from './fifo';
-import type { OfflinePolicy, RequestFailureReason, RequestOutcome, UplinkKind } from './types';
+import { InFlight } from './in-flight';
+import { UplinkScheduler } from './uplink-scheduler';
+import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
+import type { OfflinePolicy, RequestFailureReason } from './types';
+
+export type { RequestEntry } from './uplink-types';
 
 /**
  * Publishes handed to MQTT.js and not yet completed. MQTT.js adds a 'drain' listener per publish
@@ -9,39 +13,6 @@ import type { OfflinePolicy, RequestFailureReason, RequestOutcome, UplinkKind } 
  * 1000 listeners. Replies are matched by id, so this bounds only the hand-over, not the pipelining.
  */
 export const MAX_PUBLISHES_IN_FLIGHT = 256;
-
-/** One uplink request from request() until it settles. The only per-request state kept. */
-export interface RequestEntry {
-  id: string;
-  kind: UplinkKind;
-  topic: string;
-  payload: Buffer;
-  qos: 0 | 1;
-  waitReply: boolean;
-  timeoutMs: number;
-  /** When request() was called (queue age and latency count from here). */
-  createdAt: number;
-  resolve: (outcome: RequestOutcome) => void;
-  reject: (error: OneNetRequestError) => void;
-  /**
-   * The payload again with the time it was accepted on every value without a time of its own, for a
-   * request that waits in the offline queue: OneNET then records when the value was measured, not
-   * when it arrived. Absent when every value already has its time.
-   */
-  stamp?: () => Buffer;
-  /** Sent once before, on a session that dropped before OneNET acknowledged it. */
-  resent?: boolean;
-  /** queued: waiting to be sent; publishing: handed to MQTT.js; delivered: written (QoS 0) or PUBACKed (QoS 1). */
-  state: 'queued' | 'publishing' | 'delivered' | 'done';
-  /** The pipeline generation the entry was published in; callbacks from an older client are ignored. */
-  generation: number;
-  /**
-   * The request's timeout, running from acceptance (submit) to the reply. Under 'queue' it is
-   * stopped while the request waits for the connection (queueMaxAgeMs bounds that wait) and runs
-   * again, in full, once the connection is back.
-   */
-  timer: NodeJS.Timeout | undefined;
-}
 
 /** OneNET's code for a message id it has seen before (onenet-protocol.md §3 reply codes, MQTT接入服务). */
 const DUPLICATE_ID_CODE = 1025;
@@ -52,6 +23,18 @@ export interface PipelineSettings {
   offlinePolicy: OfflinePolicy;
   queueLimit: number;
   queueMaxAgeMs: number;
+  /** Uplink messages per second (0: no limit); see UplinkScheduler. */
+  uplinkRate: number;
+}
+
+export interface PipelineHooks {
+  /** Called whenever the number of waiting requests may have changed (the owner throttles status events). */
+  depthChanged: () => void;
+  /** Why requests cannot be sent now, for 'offline' errors. */
+  describeOffline: () => string;
+  /** Ids for merged messages (a post sent alone keeps its own). */
+  nextId: () => string;
+  topicOf: (kind: UplinkMessageKind) => string;
 }
 
 /**
@@ -66,9 +49,10 @@ export interface PipelineSettings {
 type Mode = 'online' | 'holding' | 'offline' | 'closed';
 
 /**
- * The request side of a connection: the send backlog (also the offline queue), the requests in
- * flight keyed by id (so many can be pipelined and each reply finds its own), timeouts, and what
- * happens to each of them when the connection drops.
+ * The request side of a connection: accepts flow requests, lets the UplinkScheduler decide what
+ * goes out when (within the uplink rate, merging posts when they come faster), keeps what was sent
+ * until its reply (InFlight), runs each request's timeout, and decides what happens to each of them
+ * when the connection drops. Every request settles exactly once.
  *
  * Drop rules (the "delivered once each, none lost" guarantee under the 'queue' policy):
  * - not yet sent: stays queued ('queue') or is rejected 'disconnected' ('fail');
@@ -84,63 +68,59 @@ type Mode = 'online' | 'holding' | 'offline' | 'closed';
 export class RequestPipeline {
   private mode: Mode = 'offline';
   private generation = 0;
-  private readonly backlog = new Fifo<RequestEntry>();
+  private readonly scheduler: UplinkScheduler;
+  private readonly inFlight = new InFlight();
   /**
-   * Requests submitted while online, handed to MQTT.js together on the next turn of the event loop.
-   * MQTT.js corks the socket per packet and uncorks on the next tick; Node-RED delivers each message
-   * in its own setImmediate callback, so publishing at once cost one writev system call per request
-   * (a fifth of the CPU of a Node-RED flow in the profile). Collected, they go out in one write. They
-   * count as sent-soon, not as queued: depth and the status do not show them.
+   * Requests submitted while online, handed to the scheduler together on the next turn of the event
+   * loop. MQTT.js corks the socket per packet and uncorks on the next tick; Node-RED delivers each
+   * message in its own setImmediate callback, so publishing at once cost one writev system call per
+   * request (a fifth of the CPU of a Node-RED flow in the profile). Collected, they go out in one
+   * write. They count as sent-soon, not as queued: depth and the status do not show them.
    */
   private outbox: RequestEntry[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
   private readonly flush = (): void => {
     this.flushScheduled = undefined;
-    const depthBefore = this.backlog.length;
-    this.moveOutboxToBacklog();
+    const depthBefore = this.scheduler.depth;
+    this.moveOutboxToScheduler();
     this.pump();
-    if (this.backlog.length !== depthBefore) this.onDepthChange();
+    if (this.scheduler.depth !== depthBefore) this.hooks.depthChanged();
   };
-  private readonly inFlight = new Map<string, RequestEntry>();
-  /** Backlog entries that timed out while waiting; they stay in the Fifo until pumped or drained. */
-  private deadInBacklog = 0;
-  /** How many of the requests in flight wait for a reply (waitReply); see awaitingReplies. */
-  private replyWaiters = 0;
   private publishesInFlight = 0;
   private publish: PublishFn | undefined;
   private pumping = false;
+  /** Waits for the uplink budget to allow the next publish. */
+  private budgetTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private settleWaiters: Array<() => void> = [];
   private readonly onTimeout = (entry: RequestEntry): void => this.timedOut(entry);
 
   constructor(
     private readonly settings: PipelineSettings,
-    /** Called whenever the backlog length may have changed (the owner throttles status events). */
-    private readonly onDepthChange: () => void,
-    /** Why requests cannot be sent now, for 'offline' errors. */
-    private readonly describeOffline: () => string,
-  ) {}
+    private readonly hooks: PipelineHooks,
+  ) {
+    this.scheduler = new UplinkScheduler(settings.uplinkRate, {
+      nextId: hooks.nextId,
+      topicOf: hooks.topicOf,
+      isExpired: (entry, now) => this.isExpired(entry, now),
+      expired: (entry) => this.fail(entry, 'queue-expired', this.expiredMessage()),
+      unbuildable: (members, error) => {
+        for (const member of members) this.fail(member, 'invalid', `could not merge posts: ${error.message}`);
+      },
+    });
+  }
 
   get depth(): number {
-    return this.backlog.length - this.deadInBacklog;
+    return this.scheduler.depth;
   }
 
-  /** Waiting to be sent, including submissions not yet moved to the backlog. */
+  /** Waiting to be sent, including submissions not yet handed to the scheduler. */
   private get waiting(): number {
-    return this.depth + this.outbox.length;
+    return this.scheduler.depth + this.outbox.length;
   }
 
-  get inFlightCount(): number {
-    return this.inFlight.size;
-  }
-
-  /**
-   * Requests in flight that wait for the platform's reply. When it is 0 a reply cannot match
-   * anything, so the connection can skip parsing it: with Reply off, OneNET still answers every
-   * post, and parsing those answers was a sizeable part of a post's cost.
-   */
-  get awaitingReplies(): number {
-    return this.replyWaiters;
+  /** At the queue limit: the next request is refused (the status says "busy"). */
+  get full(): boolean {
+    return this.waiting >= this.settings.queueLimit;
   }
 
   submit(entry: RequestEntry): void {
@@ -150,7 +130,7 @@ export class RequestPipeline {
     }
     const queueing = this.mode === 'offline' && this.settings.offlinePolicy === 'queue';
     if (this.mode === 'offline' && !queueing) {
-      this.fail(entry, 'offline', `not sent: ${this.describeOffline()}`);
+      this.fail(entry, 'offline', `not sent: ${this.hooks.describeOffline()}`);
       return;
     }
     if (this.waiting >= this.settings.queueLimit) {
@@ -167,7 +147,7 @@ export class RequestPipeline {
           `not sent: busy, ${this.settings.queueLimit} requests already wait to be sent (the queue limit)`,
         );
       }
-      this.onDepthChange();
+      this.hooks.depthChanged();
       return;
     }
     if (queueing) this.stampForQueue(entry);
@@ -177,14 +157,20 @@ export class RequestPipeline {
       this.flushScheduled ??= setImmediate(this.flush);
       return;
     }
-    this.backlog.push(entry);
+    this.scheduler.add(entry);
     this.armExpiry();
-    this.onDepthChange();
+    this.hooks.depthChanged();
   }
 
-  /** At the queue limit: the next request is refused (the status says "busy"). */
-  get full(): boolean {
-    return this.waiting >= this.settings.queueLimit;
+  /**
+   * A publish that goes before every post, within the uplink budget (a reply: OneNET waits 5 s).
+   * `send` runs once the budget allows, while a session is up; the caller times it out.
+   */
+  submitPriority(send: () => void): PriorityUplink {
+    const item: PriorityUplink = { send, cancelled: false };
+    this.scheduler.addPriority(item);
+    this.flushScheduled ??= setImmediate(this.flush);
+    return item;
   }
 
   /** A session is ready (subscribed): send through `publish` from now on. */
@@ -196,88 +182,79 @@ export class RequestPipeline {
     this.mode = 'online';
     this.clearExpiry();
     // Requests that waited in the offline queue get their full timeout from now on.
-    for (const entry of this.backlog.drain()) {
-      if (entry.state === 'done') continue;
+    for (const entry of this.scheduler.entries())
       entry.timer ??= setTimeout(this.onTimeout, entry.timeoutMs, entry);
-      this.backlog.push(entry);
-    }
-    this.deadInBacklog = 0;
     this.pump();
-    this.onDepthChange();
+    this.hooks.depthChanged();
   }
 
   /** Stop sending; requests in flight keep waiting for their replies until connectionLost(). */
   pause(mode: 'holding' | 'offline'): void {
     if (this.mode === 'closed') return;
-    this.moveOutboxToBacklog();
+    this.moveOutboxToScheduler();
     this.mode = mode;
     this.publish = undefined;
-    if (this.backlog.length > 0) this.armExpiry();
+    this.clearBudgetTimer();
+    if (this.scheduler.depth > 0) this.armExpiry();
   }
 
   /**
    * The session's client is gone: settle or re-queue what was in flight (see the class comment).
-   * The backlog is left alone; the caller applies the offline policy to it when going offline.
+   * What waits to be sent is left alone; the caller applies the offline policy to it when going offline.
    */
   connectionLost(): void {
     if (this.mode === 'online') this.pause('offline');
     this.generation++;
     this.publishesInFlight = 0;
-    const resend: RequestEntry[] = [];
-    for (const entry of this.inFlight.values()) {
-      if (entry.state === 'publishing' && this.settings.offlinePolicy === 'queue') {
-        entry.state = 'queued';
-        entry.resent = true;
-        this.stampForQueue(entry);
-        resend.push(entry);
-      } else if (entry.state === 'publishing') {
-        this.settle(
-          entry,
-          'disconnected',
-          'the connection dropped before OneNET acknowledged the request; it may have reached OneNET',
-          true,
-        );
+    const resend: UplinkMessage[] = [];
+    for (const message of this.inFlight.takeAll()) {
+      if (message.state === 'publishing' && this.settings.offlinePolicy === 'queue') {
+        message.state = 'queued';
+        message.resent = true;
+        for (const member of message.members) this.stampForQueue(member);
+        const only = message.members[0]!;
+        if (message.alone && only.stamp) {
+          message.payload = only.stamp();
+          only.stamp = undefined;
+        }
+        resend.push(message);
       } else {
-        this.settle(
-          entry,
-          'disconnected',
-          'the connection dropped after OneNET received the request but before it replied; ' +
-            'it is not sent again, so it is not posted twice',
-          true,
-        );
+        const unacknowledged = message.state === 'publishing';
+        for (const member of message.members)
+          this.settle(
+            member,
+            'disconnected',
+            unacknowledged
+              ? 'the connection dropped before OneNET acknowledged the request; it may have reached OneNET'
+              : 'the connection dropped after OneNET received the request but before it replied; ' +
+                  'it is not sent again, so it is not posted twice',
+            true,
+          );
       }
     }
-    this.inFlight.clear();
-    this.replyWaiters = 0;
-    this.backlog.unshiftAll(resend);
-    this.notifySettled();
+    for (const item of this.scheduler.dropPriority()) item.cancelled = true;
+    this.scheduler.requeue(resend);
+    this.inFlight.notifySettled();
     this.armExpiry();
-    this.onDepthChange();
+    this.hooks.depthChanged();
   }
 
   /**
-   * No session now (an attempt failed, or the user disconnected): under 'fail', whatever waits in
-   * the backlog is rejected; under 'queue' it stays, within the limits.
+   * No session now (an attempt failed, or the user disconnected): under 'fail', whatever waits is
+   * rejected; under 'queue' it stays, within the limits.
    */
   applyOfflinePolicy(reason: 'offline' | 'disconnected', message: string): void {
     if (this.mode === 'closed') return;
     this.mode = 'offline';
+    this.clearBudgetTimer();
     if (this.settings.offlinePolicy === 'fail') {
-      for (const entry of this.drainLive()) this.fail(entry, reason, `not sent: ${message}`);
+      for (const entry of this.scheduler.drain())
+        this.settle(entry, reason, `not sent: ${message}`, entry.carriers > 0);
     } else {
-      for (const entry of this.drainLive()) {
-        this.stampForQueue(entry);
-        this.backlog.push(entry);
-      }
+      for (const entry of this.scheduler.entries()) this.stampForQueue(entry);
       this.armExpiry();
     }
-    this.onDepthChange();
-  }
-
-  /** Empties the backlog, leaving out entries that already timed out. */
-  private drainLive(): RequestEntry[] {
-    this.deadInBacklog = 0;
-    return this.backlog.drain().filter((entry) => entry.state !== 'done');
+    this.hooks.depthChanged();
   }
 
   /**
@@ -287,7 +264,7 @@ export class RequestPipeline {
   private stampForQueue(entry: RequestEntry): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    if (entry.stamp) {
+    if (entry.stamp && entry.unsent === undefined) {
       entry.payload = entry.stamp();
       entry.stamp = undefined;
     }
@@ -295,30 +272,30 @@ export class RequestPipeline {
 
   /** A reply arrived on `replyKind`'s topic. Returns false when no request waits for it. */
   handleReply(reply: ThingReply, replyKind: TopicKind): boolean {
-    const entry = this.inFlight.get(reply.id);
-    if (!entry || replyKindOf(entry.kind) !== replyKind) return false;
-    this.removeInFlight(entry);
-    const latencyMs = Date.now() - entry.createdAt;
-    if (reply.code === SUCCESS_CODE) {
-      entry.resolve({ id: entry.id, topic: entry.topic, code: reply.code, message: reply.msg, latencyMs });
-    } else if (reply.code === DUPLICATE_ID_CODE && entry.resent) {
-      // The first copy arrived before the session dropped (see the class comment).
-      entry.resolve({
-        id: entry.id,
-        topic: entry.topic,
-        code: reply.code,
-        message: 'already received: OneNET had this post from before the connection dropped',
-        latencyMs,
-      });
-    } else {
-      const description = describeReplyCode(reply.code);
-      const platformText = reply.msg && reply.msg !== description ? ` (${reply.msg})` : '';
-      entry.reject(
+    const message = this.inFlight.get(reply.id);
+    if (!message || replyKindOf(message.kind) !== replyKind) return false;
+    this.inFlight.remove(message);
+    message.state = 'done';
+    if (reply.code === SUCCESS_CODE || (reply.code === DUPLICATE_ID_CODE && message.resent)) {
+      // 1025 on a re-sent copy: the first copy arrived before the session dropped (class comment).
+      const text =
+        reply.code === SUCCESS_CODE
+          ? reply.msg
+          : 'already received: OneNET had this post from before the connection dropped';
+      for (const member of message.members) if (member.waitReply) this.carried(member, reply.code, text);
+      return true;
+    }
+    const description = describeReplyCode(reply.code);
+    const platformText = reply.msg && reply.msg !== description ? ` (${reply.msg})` : '';
+    for (const member of message.members) {
+      if (member.done || !member.waitReply) continue;
+      this.finish(member);
+      member.reject(
         new OneNetRequestError('reply', `OneNET replied ${reply.code}: ${description}${platformText}`, {
-          id: entry.id,
-          topic: entry.topic,
+          id: message.id,
+          topic: message.topic,
           code: reply.code,
-          latencyMs,
+          latencyMs: Date.now() - member.createdAt,
         }),
       );
     }
@@ -327,55 +304,48 @@ export class RequestPipeline {
 
   /** Resolves once nothing is in flight, or after `maxMs`. */
   settled(maxMs: number): Promise<void> {
-    if (this.inFlight.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, maxMs);
-      const waiters = this.settleWaiters;
-      function done(): void {
-        clearTimeout(timer);
-        const index = waiters.indexOf(done);
-        if (index >= 0) waiters.splice(index, 1);
-        resolve();
-      }
-      waiters.push(done);
-    });
+    return this.inFlight.settled(maxMs);
   }
 
   /** Ends every settled() wait now. */
   stopWaitingForSettle(): void {
-    this.notifySettled();
+    this.inFlight.notifySettled();
   }
 
   /** Final: every request still here is rejected with reason 'closed'. */
   close(): void {
     if (this.mode === 'closed') return;
-    this.moveOutboxToBacklog();
+    this.moveOutboxToScheduler();
     this.mode = 'closed';
     this.publish = undefined;
     this.generation++;
     this.clearExpiry();
-    for (const entry of this.inFlight.values())
+    this.clearBudgetTimer();
+    for (const message of this.inFlight.takeAll())
+      for (const member of message.members)
+        this.settle(
+          member,
+          'closed',
+          'the connection was closed before OneNET replied; it may have reached OneNET',
+          true,
+        );
+    for (const item of this.scheduler.dropPriority()) item.cancelled = true;
+    for (const entry of this.scheduler.drain())
       this.settle(
         entry,
         'closed',
-        'the connection was closed before OneNET replied; it may have reached OneNET',
-        true,
+        'the connection was closed before the request was sent',
+        entry.carriers > 0,
       );
-    this.inFlight.clear();
-    this.replyWaiters = 0;
-    for (const entry of this.drainLive()) {
-      clearTimeout(entry.timer);
-      this.fail(entry, 'closed', 'the connection was closed before the request was sent');
-    }
-    this.notifySettled();
+    this.inFlight.notifySettled();
   }
 
-  /** Not yet handed over, so from here on they are ordinary backlog entries (newer than any queued). */
-  private moveOutboxToBacklog(): void {
+  /** Not yet handed over, so from here on they are ordinary waiting entries (newer than any queued). */
+  private moveOutboxToScheduler(): void {
     if (this.flushScheduled) clearImmediate(this.flushScheduled);
     this.flushScheduled = undefined;
     if (this.outbox.length === 0) return;
-    for (const entry of this.outbox) this.backlog.push(entry);
+    for (const entry of this.outbox) if (!entry.done) this.scheduler.add(entry);
     this.outbox = [];
   }
 
@@ -385,62 +355,87 @@ export class RequestPipeline {
     if (this.pumping) return;
     this.pumping = true;
     try {
-      while (
-        this.mode === 'online' &&
-        this.publishesInFlight < MAX_PUBLISHES_IN_FLIGHT &&
-        this.backlog.length > 0
-      ) {
-        const entry = this.backlog.shift()!;
-        if (entry.state === 'done') {
-          this.deadInBacklog--;
-          continue;
+      while (this.mode === 'online' && this.publishesInFlight < MAX_PUBLISHES_IN_FLIGHT) {
+        const now = Date.now();
+        const next = this.scheduler.next(now);
+        if (!next) {
+          if (this.scheduler.hasWork()) this.waitForBudget(this.scheduler.waitMs(now));
+          break;
         }
-        if (this.isExpired(entry, Date.now())) {
-          clearTimeout(entry.timer);
-          this.fail(entry, 'queue-expired', this.expiredMessage());
-          continue;
-        }
-        this.send(entry);
+        if ('priority' in next) next.priority.send();
+        else this.send(next.message);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private send(entry: RequestEntry): void {
-    const generation = this.generation;
-    entry.state = 'publishing';
-    entry.generation = generation;
-    // Armed at submit(); one that waited in the offline queue got it back in resume().
-    entry.timer ??= setTimeout(this.onTimeout, entry.timeoutMs, entry);
-    this.inFlight.set(entry.id, entry);
-    if (entry.waitReply) this.replyWaiters++;
-    this.publishesInFlight++;
-    this.publish!(entry.topic, entry.payload, entry.qos, (error) => this.published(entry, generation, error));
+  private waitForBudget(ms: number): void {
+    if (this.budgetTimer) return;
+    this.budgetTimer = setTimeout(
+      () => {
+        this.budgetTimer = undefined;
+        const depthBefore = this.scheduler.depth;
+        this.pump();
+        if (this.scheduler.depth !== depthBefore) this.hooks.depthChanged();
+      },
+      Math.max(1, ms),
+    );
   }
 
-  private published(entry: RequestEntry, generation: number, error: Error | undefined): void {
+  private clearBudgetTimer(): void {
+    if (this.budgetTimer) clearTimeout(this.budgetTimer);
+    this.budgetTimer = undefined;
+  }
+
+  private send(message: UplinkMessage): void {
+    const generation = this.generation;
+    message.state = 'publishing';
+    message.generation = generation;
+    // Armed at submit(); one that waited in the offline queue got it back in resume().
+    for (const member of message.members)
+      if (!member.done) member.timer ??= setTimeout(this.onTimeout, member.timeoutMs, member);
+    this.inFlight.add(message);
+    this.publishesInFlight++;
+    this.publish!(message.topic, message.payload, message.qos, (error) =>
+      this.published(message, generation, error),
+    );
+  }
+
+  private published(message: UplinkMessage, generation: number, error: Error | undefined): void {
     // A callback from a client that is gone (MQTT.js flushes its store on teardown): already handled.
     if (generation !== this.generation) return;
     this.publishesInFlight--;
-    // An error means the connection is going: connectionLost() (or the timeout) settles the entry,
+    // An error means the connection is going: connectionLost() (or the timeout) settles the members,
     // and nothing more is handed to the dying client.
     if (error) return;
-    if (entry.state === 'publishing') {
-      entry.state = 'delivered';
-      if (!entry.waitReply) {
-        this.removeInFlight(entry);
-        entry.resolve({
-          id: entry.id,
-          topic: entry.topic,
-          code: 0,
-          message: 'not awaited',
-          latencyMs: Date.now() - entry.createdAt,
-        });
+    if (message.state === 'publishing') {
+      message.state = 'delivered';
+      for (const member of message.members) if (!member.waitReply) this.carried(member, 0, 'not awaited');
+      if (!message.waitReply) {
+        this.inFlight.remove(message);
+        message.state = 'done';
       }
     }
     // Waiting requests go out together on the next turn, like submissions (see `outbox`).
-    if (this.backlog.length > 0) this.flushScheduled ??= setImmediate(this.flush);
+    if (this.scheduler.hasWork()) this.flushScheduled ??= setImmediate(this.flush);
+  }
+
+  /** One message carrying some of `entry`'s values succeeded; it resolves when the last one has. */
+  private carried(entry: RequestEntry, code: number, text: string): void {
+    if (entry.done) return;
+    entry.carriers--;
+    if (entry.carriers > 0 || entry.waiting) return;
+    this.finish(entry);
+    const carrier = entry.latestCarrier!;
+    entry.resolve({
+      id: carrier.id,
+      topic: carrier.topic,
+      code,
+      message: text,
+      latencyMs: Date.now() - entry.createdAt,
+      merged: carrier.members.length,
+    });
   }
 
   /**
@@ -450,70 +445,71 @@ export class RequestPipeline {
    */
   private timedOut(entry: RequestEntry): void {
     entry.timer = undefined;
-    if (entry.state === 'done') return;
+    if (entry.done) return;
     const within = `within ${entry.timeoutMs} ms`;
-    if (entry.state === 'queued') {
+    const carrier = entry.latestCarrier;
+    if (!carrier || carrier.state === 'queued' || carrier.state === 'done') {
       if (this.mode !== 'online' && this.settings.offlinePolicy === 'queue') return; // resume() re-arms it
-      const inOutbox = this.outbox.indexOf(entry);
-      if (inOutbox >= 0) this.outbox.splice(inOutbox, 1);
-      else this.deadInBacklog++;
+      const part = carrier?.state === 'done' ? ' (part of it was posted)' : '';
+      const sent = carrier?.state === 'done';
       if (this.mode === 'online') {
-        this.fail(entry, 'busy', `not sent ${within}: busy, earlier requests were still waiting to be sent`);
+        this.settle(
+          entry,
+          'busy',
+          `not sent ${within}${part}: busy, earlier requests were still waiting to be sent`,
+          sent,
+        );
       } else {
-        this.fail(entry, 'offline', `not sent: still not connected to OneNET after ${entry.timeoutMs} ms`);
+        this.settle(
+          entry,
+          'offline',
+          `not sent: still not connected to OneNET after ${entry.timeoutMs} ms${part}`,
+          sent,
+        );
       }
-      this.onDepthChange();
+      this.hooks.depthChanged();
       return;
     }
-    if (this.inFlight.get(entry.id) !== entry) return;
     const what =
-      entry.state === 'publishing' && entry.qos === 1
+      carrier.state === 'publishing' && carrier.qos === 1
         ? `OneNET did not acknowledge (PUBACK) the request ${within}; it may have reached OneNET`
-        : entry.qos === 1
+        : carrier.qos === 1
           ? `OneNET received the request (PUBACK) but did not reply ${within}; it may have been stored`
           : `no reply from OneNET ${within}; the request was sent and may have reached OneNET`;
-    this.removeInFlight(entry);
-    this.reject(entry, 'timeout', what, true);
+    this.settle(entry, 'timeout', what, true);
+    this.inFlight.releaseIfSettled(carrier);
   }
 
-  private removeInFlight(entry: RequestEntry): void {
+  /** The entry is settled: its timer stops and values still waiting are not sent. */
+  private finish(entry: RequestEntry): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    entry.state = 'done';
-    if (this.inFlight.delete(entry.id) && entry.waitReply) this.replyWaiters--;
-    if (this.inFlight.size === 0) this.notifySettled();
+    entry.done = true;
+    this.scheduler.withdraw(entry);
+    if (this.outbox.length > 0) {
+      const index = this.outbox.indexOf(entry);
+      if (index >= 0) this.outbox.splice(index, 1);
+    }
   }
 
-  /** Rejects an entry that is in flight (the caller clears the map): it was published. */
+  /** Rejects an entry; `sent` says whether (some of) it was published. */
   private settle(entry: RequestEntry, reason: RequestFailureReason, message: string, sent: boolean): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    entry.state = 'done';
-    this.reject(entry, reason, message, sent);
-  }
-
-  /** Rejects an entry that is not in flight: it was never sent. */
-  private fail(entry: RequestEntry, reason: RequestFailureReason, message: string): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    entry.state = 'done';
-    this.reject(entry, reason, message, false);
-  }
-
-  private reject(entry: RequestEntry, reason: RequestFailureReason, message: string, sent: boolean): void {
+    if (entry.done) return;
+    this.finish(entry);
+    const carrier = entry.latestCarrier;
     entry.reject(
       new OneNetRequestError(reason, message, {
-        id: entry.id,
-        topic: entry.topic,
+        id: carrier?.id ?? entry.id,
+        topic: carrier?.topic ?? entry.topic,
         latencyMs: Date.now() - entry.createdAt,
         sent,
       }),
     );
   }
 
-  private notifySettled(): void {
-    if (this.settleWaiters.length === 0) return;
-    for (const done of [...this.settleWaiters]) done();
+  /** Rejects an entry that was never sent. */
+  private fail(entry: RequestEntry, reason: RequestFailureReason, message: string): void {
+    this.settle(entry, reason, message, false);
   }
 
   /** Only the queue policy ages requests out of the backlog once they can be sent. */
@@ -534,7 +530,7 @@ export class RequestPipeline {
     if (
       this.expiryTimer ||
       this.settings.offlinePolicy !== 'queue' ||
-      this.depth === 0 ||
+      this.scheduler.depth === 0 ||
       this.mode === 'online' ||
       this.mode === 'closed'
     )
@@ -549,16 +545,13 @@ export class RequestPipeline {
       return;
     }
     const now = Date.now();
-    const before = this.depth;
-    for (const entry of this.drainLive()) {
-      if (now - entry.createdAt > this.settings.queueMaxAgeMs) {
-        this.fail(entry, 'queue-expired', this.expiredMessage());
-      } else {
-        this.backlog.push(entry);
-      }
-    }
-    if (this.backlog.length === 0) this.clearExpiry();
-    if (this.depth !== before) this.onDepthChange();
+    const before = this.scheduler.depth;
+    for (const entry of this.scheduler.entries())
+      if (this.isExpired(entry, now))
+        this.settle(entry, 'queue-expired', this.expiredMessage(), entry.carriers > 0);
+    this.scheduler.compactResend();
+    if (this.scheduler.depth === 0) this.clearExpiry();
+    if (this.scheduler.depth !== before) this.hooks.depthChanged();
   }
 
   private clearExpiry(): void {

@@ -57,6 +57,11 @@ export interface DeviceConnectionOptions {
   queueMaxAgeMs?: number;
   /** Default 5000: how long request() waits for the platform reply once the request is sent. */
   requestTimeoutMs?: number;
+  /**
+   * Default 1: the most uplink messages a second (posts and replies alike), with a burst of 3;
+   * posts beyond it wait and are merged (see UplinkScheduler). 0 = no limit.
+   */
+  uplinkRate?: number;
   reconnect?: ReconnectOptions;
 }
 
@@ -101,6 +106,8 @@ export interface RequestOutcome {
   code: number;
   message: string;
   latencyMs: number;
+  /** How many flow requests the message that carried this one's newest values carried (1: not merged). */
+  merged: number;
 }
 
 export type RequestFailureReason =

@@ -25,6 +25,8 @@ export interface DeviceConfigDef extends NodeDef {
   tokenTtl?: string | number;
   keepalive?: string | number;
   offlinePolicy?: string;
+  /** Uplink messages per second (DESIGN.md §4); '' or absent = 1, 0 = no limit. */
+  uplinkRate?: string | number;
 }
 
 export interface DeviceSettings {
@@ -94,6 +96,7 @@ export function toDeviceSettings(
     keepaliveSeconds,
     tls: tls ? (tlsOptions ?? true) : false,
     offlinePolicy: offlinePolicyField(def.offlinePolicy),
+    uplinkRate: uplinkRateField(def.uplinkRate),
   };
   return { identity: { host, port, productId, deviceName }, options };
 }
@@ -121,6 +124,23 @@ function signMethodField(raw: string | undefined): SignMethod {
   if (raw === undefined || raw === '') return 'sha256';
   if ((SIGN_METHODS as readonly string[]).includes(raw)) return raw as SignMethod;
   throw new DeviceConfigError(`sign method must be one of ${SIGN_METHODS.join(', ')}; got "${raw}"`);
+}
+
+/** OneNET documents 1 uplink a second per device (onenet-protocol.md §1.4). */
+export const DEFAULT_UPLINK_RATE = 1;
+export const MAX_UPLINK_RATE = 1000;
+
+/** Messages per second: 0 (no limit) up to 1000, fractions allowed (0.5 = one every 2 s). */
+function uplinkRateField(raw: unknown): number {
+  if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === ''))
+    return DEFAULT_UPLINK_RATE;
+  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  if (!Number.isFinite(value) || value < 0 || value > MAX_UPLINK_RATE) {
+    throw new DeviceConfigError(
+      `uplink rate must be a number of messages per second from 0 (no limit) to ${MAX_UPLINK_RATE}; got "${String(raw)}"`,
+    );
+  }
+  return value;
 }
 
 /** Anything but an explicit 'queue' fails fast, as the brief asks for flows saved before the field existed. */

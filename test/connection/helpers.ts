@@ -53,11 +53,16 @@ export class Harness {
     };
   }
 
-  /** A connection with plain MQTT and fast reconnects unless told otherwise; closed after the test. */
+  /**
+   * A connection with plain MQTT, fast reconnects and no uplink rate limit unless told otherwise
+   * (these tests drive pipelining and reconnects at full speed; the uplink scheduler has its own);
+   * closed after the test.
+   */
   connection(device: TestDevice, options: Partial<DeviceConnectionOptions> = {}): DeviceConnection {
     const connection = new DeviceConnection(device.identity, {
       key: device.key,
       tls: false,
+      uplinkRate: 0,
       ...options,
       reconnect: { ...FAST_RECONNECT, ...options.reconnect },
     });

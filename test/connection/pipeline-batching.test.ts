@@ -21,10 +21,15 @@ function pipelineWith(policy: 'fail' | 'queue' = 'fail'): {
 } {
   const published: Published[] = [];
   const depthChanges: number[] = [];
+  let ids = 1_000_000;
   const pipeline: RequestPipeline = new RequestPipeline(
-    { offlinePolicy: policy, queueLimit: 1000, queueMaxAgeMs: 60_000 },
-    () => depthChanges.push(pipeline.depth),
-    () => 'not connected (test)',
+    { offlinePolicy: policy, queueLimit: 1000, queueMaxAgeMs: 60_000, uplinkRate: 0 },
+    {
+      depthChanged: () => depthChanges.push(pipeline.depth),
+      describeOffline: () => 'not connected (test)',
+      nextId: () => String(ids++),
+      topicOf: (kind) => `merged-${kind}`,
+    },
   );
   const publish: PublishFn = (topic, _payload, _qos, done) => published.push({ topic, done });
   return { pipeline, published, publish, depthChanges };
@@ -47,8 +52,11 @@ function entry(
     createdAt: Date.now(),
     resolve: (outcome) => settle.outcomes.push(outcome),
     reject: (error) => settle.errors.push(error),
-    state: 'queued',
-    generation: 0,
+    values: { temperature: { value: 20 } },
+    seq: Number(id),
+    carriers: 0,
+    waiting: false,
+    done: false,
     timer: undefined,
   };
 }
@@ -132,7 +140,7 @@ describe('connection / request pipeline batching', () => {
     );
   });
 
-  it('counts the requests in flight that wait for a reply', async () => {
+  it('settles a request not awaited at its PUBACK and an awaited one at its reply', async () => {
     const { pipeline, published, publish } = pipelineWith();
     const settled = { outcomes: [] as RequestOutcome[], errors: [] as OneNetRequestError[] };
     pipeline.resume(publish);
@@ -140,22 +148,30 @@ describe('connection / request pipeline batching', () => {
     const notAwaited = entry(settled, false);
     pipeline.submit(awaited);
     pipeline.submit(notAwaited);
-    assert.equal(pipeline.awaitingReplies, 0, 'not in flight before they are handed over');
     await nextTurn();
-    assert.equal(pipeline.awaitingReplies, 1);
+    assert.equal(published.length, 2);
     for (const p of published) p.done(); // both PUBACKed: the one not awaited settles now
-    assert.equal(settled.outcomes.length, 1);
-    assert.equal(pipeline.awaitingReplies, 1);
+    assert.deepEqual(
+      settled.outcomes.map((o) => [o.id, o.code, o.merged]),
+      [[notAwaited.id, 0, 1]],
+    );
+    assert.equal(
+      pipeline.handleReply({ id: notAwaited.id, code: 200, msg: 'success' }, 'property-post-reply'),
+      false,
+    );
     assert.ok(pipeline.handleReply({ id: awaited.id, code: 200, msg: 'success' }, 'property-post-reply'));
-    assert.equal(pipeline.awaitingReplies, 0);
-    assert.equal(settled.outcomes.length, 2);
-
-    const dropped = entry(settled, true);
-    pipeline.submit(dropped);
-    await nextTurn();
-    assert.equal(pipeline.awaitingReplies, 1);
-    pipeline.connectionLost();
-    assert.equal(pipeline.awaitingReplies, 0, 'a dropped session leaves nothing waiting');
+    assert.deepEqual(
+      settled.outcomes.map((o) => [o.id, o.code]),
+      [
+        [notAwaited.id, 0],
+        [awaited.id, 200],
+      ],
+    );
+    assert.equal(
+      pipeline.handleReply({ id: awaited.id, code: 200, msg: 'success' }, 'property-post-reply'),
+      false,
+      'a second reply finds nothing',
+    );
     pipeline.close();
   });
 });

@@ -299,7 +299,7 @@ describe('connection / reconnects, tokens and offline policies', function () {
       await waitForStatus(connection, (s) => s.state !== 'connected');
       await waitForStatus(connection, (s) => s.state === 'connected');
     }
-    assert.equal(harness.emulator.subscriptions(device.ref).length, 5);
+    assert.equal(harness.emulator.subscriptions(device.ref).length, 6);
     const reply = await harness.emulator.setProperty(device.ref, { power: true });
     assert.equal(reply.code, 200);
     await delay(50);

@@ -29,7 +29,14 @@ describe('connection / requests against the emulator', function () {
     const prefix = `$sys/${device.ref.productId}/${device.ref.deviceName}/thing/`;
     assert.deepEqual(
       harness.emulator.subscriptions(device.ref).sort(),
-      ['event/post/reply', 'property/get', 'property/post/reply', 'property/set', 'service/+/invoke']
+      [
+        'event/post/reply',
+        'history/post/reply',
+        'property/get',
+        'property/post/reply',
+        'property/set',
+        'service/+/invoke',
+      ]
         .map((s) => prefix + s)
         .sort(),
     );

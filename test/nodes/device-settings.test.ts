@@ -28,7 +28,21 @@ describe('onenet-device settings mapping', () => {
       keepaliveSeconds: 120,
       tls: true,
       offlinePolicy: 'fail',
+      uplinkRate: 1,
     });
+  });
+
+  it('reads the uplink rate: empty means 1 a second, 0 no limit, fractions allowed, nonsense refused', () => {
+    const rate = (uplinkRate: string | number | undefined): number | undefined =>
+      toDeviceSettings(def(uplinkRate === undefined ? {} : { uplinkRate }), KEY).options.uplinkRate;
+    assert.equal(rate(undefined), 1);
+    assert.equal(rate(''), 1);
+    assert.equal(rate('0'), 0);
+    assert.equal(rate('0.5'), 0.5);
+    assert.equal(rate(5), 5);
+    for (const bad of ['-1', 'fast', '1001']) {
+      assert.throws(() => rate(bad), /uplink rate must be a number of messages per second/);
+    }
   });
 
   it('uses the plain host and port 1883 when TLS is off (boolean or the string "false")', () => {

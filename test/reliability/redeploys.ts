@@ -35,7 +35,7 @@ const NODES_PER_DEVICE = {
   'onenet-command-in': 2,
   'onenet-command-reply': 2,
 };
-const SUBSCRIPTIONS_PER_DEVICE = 5;
+const SUBSCRIPTIONS_PER_DEVICE = 6;
 /** Of each kind, deploys number 80..89 happen while the broker is down. */
 const BROKER_DOWN_FROM = 80;
 const BROKER_DOWN_DEPLOYS = 10;
@@ -222,7 +222,7 @@ export function redeploys(): void {
           logins: emulator.stats.connects - loginsBefore,
           'kicks seen by the broker': emulator.stats.kicks - kicksBefore,
           'sessions at the end (expected 5)': emulator.connections().length,
-          'subscriptions at the end (expected 25)': devices
+          'subscriptions at the end (expected 30)': devices
             .map((d) => emulator.subscriptions(d.ref).length)
             .reduce((a, b) => a + b, 0),
           'sockets before / after': `${(baseline.resources as Record<string, number>).TCPSocketWrap} / ${resources.TCPSocketWrap}`,
