@@ -319,6 +319,7 @@ export class RequestPipeline {
           topic: entry.topic,
           code: reply.code,
           latencyMs,
+          ...(reply.msg ? { platformMessage: reply.msg } : {}),
         }),
       );
     }
