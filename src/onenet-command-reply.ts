@@ -1,5 +1,6 @@
 import { commandInfoOf, otherDeviceOf, replyOf } from './node-red/command';
 import { DeviceLink } from './node-red/device-link';
+import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI, NodeDef } from './node-red/node-red-types';
 
@@ -24,14 +25,16 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
         if (ownDevice) {
           // Checked before the connection is taken, so nothing goes out on the wrong device's topic.
           const devices = request && !msg.action ? otherDeviceOf(RED, ownDevice, request) : undefined;
-          if (devices) throw new Error(link.t('otherDevice', devices));
+          if (devices) throw new FlowError(link.t('otherDevice', devices), 'failedOtherDevice');
           return link.ownConnection();
         }
         if (request?.device) return link.connectionFor(request.device);
-        throw new Error(msg.action ? link.t('noDevice') : link.t('noOnenet'));
+        throw msg.action
+          ? new FlowError(link.t('noDevice'), 'noDeviceStatus')
+          : new FlowError(link.t('noOnenet'), 'failedNoOnenet');
       };
       runInput(link, msg, done, connectionOf, async (connection) => {
-        if (!request) throw new Error(link.t('noOnenet'));
+        if (!request) throw new FlowError(link.t('noOnenet'), 'failedNoOnenet');
         const reply = replyOf(request, msg);
         const outcome = await connection.reply(request, reply.code, reply.data, reply.message);
         if (outcome === 'duplicate') {

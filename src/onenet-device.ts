@@ -6,6 +6,7 @@ import {
   type DuplicateIdentityEvent,
   type SettingsDifferEvent,
 } from './connection';
+import { ConfigNodeLog } from './node-red/connection-log';
 import { DEVICE_NODE_TYPE, type DeviceNodeApi } from './node-red/device-node';
 import {
   DeviceConfigError,
@@ -54,13 +55,25 @@ export = function registerDeviceNode(RED: NodeAPI): void {
       ? describeDevice(settings.identity)
       : `${def.productId ?? ''}/${def.deviceName ?? ''}`;
 
+    // Connection trouble is logged here, by the config node, as the core mqtt-broker node does.
+    const connectionLog = settings
+      ? new ConfigNodeLog({
+          node: this,
+          t,
+          device: deviceLabel,
+          identity: settings.identity,
+          key: settings.options.key,
+        })
+      : undefined;
     const api: DeviceNodeApi = {
       deviceLabel,
       acquireConnection: (userId: string): DeviceConnection => {
         if (!settings) {
           throw new DeviceConfigError(`OneNET device ${deviceLabel}: ${configProblem ?? 'invalid settings'}`);
         }
-        return defaultPool.acquire(settings.identity, settings.options, userId, this.id);
+        const connection = defaultPool.acquire(settings.identity, settings.options, userId, this.id);
+        connectionLog?.watch(connection);
+        return connection;
       },
       releaseConnection: (userId: string, removed = true): Promise<void> =>
         defaultPool.release(userId, { removed }),
@@ -91,6 +104,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     this.on('close', (_removed, done) => {
       defaultPool.off('duplicate-identity', onDuplicateIdentity);
       defaultPool.off('settings-differ', onSettingsDiffer);
+      connectionLog?.stop();
       // Changed or removed: the connections made through this node end with it, including those a
       // reply node without a device of its own borrowed (it is not restarted with us).
       defaultPool.ownerClosed(this.id).then(

@@ -1,4 +1,5 @@
 import { DeviceLink } from './node-red/device-link';
+import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 import { payloadObject, postAndForward, postOptions, type PostNodeDef } from './node-red/post';
@@ -25,7 +26,8 @@ export = function registerEventPostNode(RED: NodeAPI): void {
         () => link.ownConnection(),
         async (connection) => {
           const identifier = configuredEvent || msg.event;
-          if (identifier === undefined || identifier === '') throw new Error(link.t('noEvent'));
+          if (identifier === undefined || identifier === '')
+            throw new FlowError(link.t('noEvent'), 'failedNoEvent');
           // The identifier's form is checked by the protocol core, which names what is wrong with it.
           await postAndForward(link, msg, send, () =>
             connection.request(

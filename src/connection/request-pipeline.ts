@@ -296,6 +296,7 @@ export class RequestPipeline {
           topic: message.topic,
           code: reply.code,
           latencyMs: Date.now() - member.createdAt,
+          ...(reply.msg ? { platformMessage: reply.msg } : {}),
         }),
       );
     }

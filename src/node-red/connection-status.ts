@@ -6,6 +6,12 @@ import type { Node, NodeStatus } from './node-red-types';
 export const QUEUE_STATUS_INTERVAL_MS = 250;
 
 /**
+ * How long the cause of a failed message stays on the node before the connection's status returns:
+ * long enough to read, short enough that a node does not look broken after one bad message.
+ */
+export const FAILURE_STATUS_HOLD_MS = 5000;
+
+/**
  * The status a connection state is shown with (brief "Status colours/shapes"). A non-empty queue wins
  * over the state because it is what the user can act on: messages are being held back.
  */
@@ -34,7 +40,8 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
 
 /**
  * One flow node's status line. It follows a connection's 'status' events and shows the outcome of
- * the node's own work (an error, a reply code) until the connection has news. Identical statuses are
+ * the node's own work: a reply code until the connection has news, the cause of a failure for
+ * FAILURE_STATUS_HOLD_MS (or until a success or a change of connection state). Identical statuses are
  * not repeated, so a steady stream of messages does not turn into a stream of status updates.
  */
 export class StatusView {
@@ -43,23 +50,30 @@ export class StatusView {
   private lastState: ConnectionStatus['state'] | undefined;
   private lastPaintAt = 0;
   private pendingPaint: NodeJS.Timeout | undefined;
+  /** Ends the hold of a failure status; while it runs, queue-depth changes do not repaint. */
+  private failureHold: NodeJS.Timeout | undefined;
   /**
    * The node shows its connection's status as of the connection's last 'status' event. Then
    * showConnection(), called after every successful message, has nothing to do: the status changes
-   * only with an event (or with the node's own showError/showReplied/showProblem).
+   * only with an event (or with the node's own showFailure/showReplied/showProblem).
    */
   private showingConnection = false;
   private readonly onStatus = (status: ConnectionStatus): void => this.connectionChanged(status);
 
   /**
-   * `t` translates in the runtime (for texts built from several parts); `statusText` is what a
-   * plain status text is sent as (see statusTexts in i18n.ts). Tests may pass one function for both.
+   * `statusText` is what a status text is sent as (see statusTexts in i18n.ts: plain texts as keys
+   * for the editor to translate). Failure texts come composed (showFailure).
    */
   constructor(
     private readonly node: Node,
-    private readonly t: Translate,
-    private readonly statusText: Translate = t,
+    private readonly statusText: Translate,
+    private readonly failureHoldMs = FAILURE_STATUS_HOLD_MS,
   ) {}
+
+  /** The followed connection's status now, or undefined when the node follows none. */
+  connectionStatus(): ConnectionStatus | undefined {
+    return this.connection?.status();
+  }
 
   /** Shows `connection`'s status from now on (and stops following the previous one). */
   follow(connection: DeviceConnection): void {
@@ -75,15 +89,30 @@ export class StatusView {
     if (!this.showingConnection) this.repaintConnection();
   }
 
-  /** A short red status after a failed message, e.g. "error: timeout". */
-  showError(reason?: string): void {
-    const text = reason ? `${this.t('error')}: ${reason}` : this.statusText('error');
+  /**
+   * The cause of a failed message (see failureStatusText), shown red for a few seconds; then the
+   * connection's status returns, so one bad message does not leave the node looking broken.
+   */
+  showFailure(text: string): void {
     this.paint({ fill: 'red', shape: 'ring', text });
+    this.clearFailureHold();
+    if (!this.connection) return; // nothing to return to: the cause stays until the next message
+    this.failureHold = setTimeout(() => {
+      this.failureHold = undefined;
+      this.repaintConnection();
+    }, this.failureHoldMs);
   }
 
   /** A problem that stops the node from working at all (no device, bad config). */
-  showProblem(problem: 'noDeviceStatus' | 'error'): void {
+  showProblem(problem: 'noDeviceStatus' | 'deviceConfigStatus'): void {
     this.paint({ fill: 'red', shape: 'ring', text: this.statusText(problem) });
+  }
+
+  /** No status at all: the node has no device to show (a reply node whose last device was removed). */
+  clear(): void {
+    this.unfollow();
+    this.lastShown = '';
+    this.node.status({});
   }
 
   showReplied(code: number): void {
@@ -100,6 +129,7 @@ export class StatusView {
   }
 
   private repaintConnection(): void {
+    this.clearFailureHold();
     if (!this.connection) return;
     const status = this.connection.status();
     this.lastState = status.state;
@@ -109,6 +139,7 @@ export class StatusView {
 
   private unfollow(): void {
     this.showingConnection = false;
+    this.clearFailureHold();
     if (this.pendingPaint) clearTimeout(this.pendingPaint);
     this.pendingPaint = undefined;
     this.connection?.off('status', this.onStatus);
@@ -117,6 +148,9 @@ export class StatusView {
 
   private connectionChanged(status: ConnectionStatus): void {
     const stateChanged = status.state !== this.lastState;
+    // A failure's cause stays for its hold unless the connection itself changed; the end of the hold
+    // paints the depth current then.
+    if (this.failureHold && !stateChanged) return;
     if (stateChanged || Date.now() - this.lastPaintAt >= QUEUE_STATUS_INTERVAL_MS) {
       if (this.pendingPaint) clearTimeout(this.pendingPaint);
       this.pendingPaint = undefined;
@@ -131,6 +165,11 @@ export class StatusView {
       },
       QUEUE_STATUS_INTERVAL_MS - (Date.now() - this.lastPaintAt),
     );
+  }
+
+  private clearFailureHold(): void {
+    if (this.failureHold) clearTimeout(this.failureHold);
+    this.failureHold = undefined;
   }
 
   /** Paints `status` unless it is already shown; the node's own statuses end showingConnection. */

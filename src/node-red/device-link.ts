@@ -1,6 +1,8 @@
-import type { DeviceConnection, DownlinkErrorEvent, KickPatternEvent } from '../connection';
+import type { DeviceConnection, DownlinkErrorEvent } from '../connection';
 import { StatusView } from './connection-status';
 import { findDeviceNode, type DeviceNode } from './device-node';
+import { FlowError } from './flow-error';
+import { onFlowsStarted } from './flows-started';
 import { statusTexts, translator, type Translate } from './i18n';
 import type { Node, NodeAPI } from './node-red-types';
 
@@ -14,12 +16,6 @@ export const CLOSE_GUARD_MS = 4000;
 const shownDownlinkErrors = new WeakSet<DownlinkErrorEvent>();
 
 /**
- * "kicked" events already written to the log: once per episode, by whichever node
- * hears it first, however many nodes use the device (the status shows it on every one of them).
- */
-const loggedKicks = new WeakSet<KickPatternEvent>();
-
-/**
  * A flow node's hold on device connections: acquires from the device config node, shows the
  * connection's status on the node, and releases everything when the node closes, so partial and
  * full deploys leave no users, listeners or sockets behind.
@@ -28,6 +24,14 @@ const loggedKicks = new WeakSet<KickPatternEvent>();
  * connection is up before the first message). onenet-command-reply may instead use the device a
  * message came from; those are acquired on first use and released on close too.
  *
+ * A reply node without a device of its own shows the status of the device it last replied through.
+ * When a deploy replaces that device's config node (say, with a new key), the old connection closes
+ * and the node takes the new one once the flows have started, so it shows "auth failed" rather than
+ * "closed" when the new key is refused.
+ *
+ * Connection trouble (auth failed, kicked, dropped) is logged by the device config node, once per
+ * connection (see connection-log.ts); the nodes only show it in their status.
+ *
  * Malformed platform messages (garbage on a request or reply topic) have no msg a Catch node could
  * get, and the fault is the platform's: one node per device shows each as a warning, a command-in
  * node when the device has one (`firstToShowDownlinkErrors`), else whichever node comes first, so a
@@ -35,16 +39,16 @@ const loggedKicks = new WeakSet<KickPatternEvent>();
  */
 export class DeviceLink {
   readonly t: Translate;
+  /** Texts for node.status() (plain ones as keys for the editor to translate). */
+  readonly statusText: Translate;
   readonly status: StatusView;
   private readonly held = new Map<
     string,
-    {
-      device: DeviceNode;
-      userId: string;
-      connection: DeviceConnection;
-      onKicked: (event: KickPatternEvent) => void;
-    }
+    { device: DeviceNode; userId: string; connection: DeviceConnection }
   >();
+  /** The borrowed device (not the node's own) whose status the node shows: the last one used. */
+  private shownBorrowedDevice: string | undefined;
+  private stopWatchingDeploys: (() => void) | undefined;
   private closed = false;
 
   constructor(
@@ -55,7 +59,8 @@ export class DeviceLink {
     private readonly firstToShowDownlinkErrors = false,
   ) {
     this.t = translator(RED);
-    this.status = new StatusView(node, this.t, statusTexts(RED));
+    this.statusText = statusTexts(RED);
+    this.status = new StatusView(node, this.statusText);
     node.on('close', (removed, done) => this.close(removed, done));
     if (ownDeviceId) {
       try {
@@ -76,7 +81,7 @@ export class DeviceLink {
 
   /** The connection of the node's own device; throws an Error for the user when there is none. */
   ownConnection(): DeviceConnection {
-    if (!this.ownDeviceId) throw new Error(this.t('noDevice'));
+    if (!this.ownDeviceId) throw new FlowError(this.t('noDevice'), 'noDeviceStatus');
     return this.connectionFor(this.ownDeviceId);
   }
 
@@ -85,9 +90,10 @@ export class DeviceLink {
    * is deliberate: a conflict with another config node may have gone away since.
    */
   connectionFor(deviceId: string): DeviceConnection {
-    if (this.closed) throw new Error('node is closing');
+    if (this.closed) throw new FlowError('node is closing', 'closed');
     const device = findDeviceNode(this.RED, deviceId);
     const existing = this.held.get(deviceId);
+    if (deviceId !== this.ownDeviceId) this.showBorrowed(deviceId);
     if (existing && existing.device === device && existing.connection.status().state !== 'closed') {
       this.status.follow(existing.connection);
       return existing.connection;
@@ -97,7 +103,7 @@ export class DeviceLink {
     if (existing) this.drop(deviceId);
     if (!device) {
       this.status.showProblem('noDeviceStatus');
-      throw new Error(this.t('noDevice'));
+      throw new FlowError(this.t('noDevice'), 'noDeviceStatus');
     }
     // One pool user per (flow node, device): the node's own device under its plain id, as the
     // connection layer documents; any other device under a derived id, so each is counted once.
@@ -106,20 +112,48 @@ export class DeviceLink {
     try {
       connection = device.acquireConnection(userId);
     } catch (err) {
-      this.status.showProblem('error');
+      this.status.showProblem('deviceConfigStatus');
       throw err;
     }
-    const onKicked = (event: KickPatternEvent): void => {
-      if (this.closed || loggedKicks.has(event)) return;
-      loggedKicks.add(event);
-      this.node.warn(event.reason);
-    };
-    this.held.set(deviceId, { device, userId, connection, onKicked });
+    this.held.set(deviceId, { device, userId, connection });
     this.status.follow(connection);
     connection.on('downlink-error', this.onDownlinkError);
-    connection.on('kicked', onKicked);
     return connection;
   }
+
+  /** From now on the node shows borrowed device `deviceId`, also across deploys that replace it. */
+  private showBorrowed(deviceId: string): void {
+    this.stopWatchingDeploys ??= onFlowsStarted(this.RED, this.onFlowsStarted);
+    this.shownBorrowedDevice = deviceId;
+  }
+
+  /**
+   * A deploy has started the new flows. If it closed the connection of the device shown (its config
+   * node was changed), the node takes the one its new config node gives; if the device is gone, the
+   * node shows nothing, as before its first reply.
+   */
+  private readonly onFlowsStarted = (): void => {
+    const deviceId = this.shownBorrowedDevice;
+    if (this.closed || deviceId === undefined) return;
+    const held = this.held.get(deviceId);
+    if (
+      held &&
+      held.connection.status().state !== 'closed' &&
+      held.device === findDeviceNode(this.RED, deviceId)
+    )
+      return;
+    if (!findDeviceNode(this.RED, deviceId)) {
+      this.drop(deviceId);
+      this.shownBorrowedDevice = undefined;
+      this.status.clear();
+      return;
+    }
+    try {
+      this.connectionFor(deviceId);
+    } catch {
+      // The status already says why (connectionFor shows it); the next message reports it in full.
+    }
+  };
 
   private readonly onDownlinkError = (event: DownlinkErrorEvent): void => {
     if (this.firstToShowDownlinkErrors) this.showDownlinkError(event);
@@ -139,17 +173,14 @@ export class DeviceLink {
     if (!held) return;
     this.held.delete(deviceId);
     held.connection.off('downlink-error', this.onDownlinkError);
-    held.connection.off('kicked', held.onKicked);
     void held.device.releaseConnection(held.userId).catch(() => undefined);
   }
 
   private close(removed: boolean, done: () => void): void {
     this.closed = true;
     this.status.stop();
-    for (const { connection, onKicked } of this.held.values()) {
-      connection.off('downlink-error', this.onDownlinkError);
-      connection.off('kicked', onKicked);
-    }
+    this.stopWatchingDeploys?.();
+    for (const { connection } of this.held.values()) connection.off('downlink-error', this.onDownlinkError);
     // A node that is only restarting keeps its own device logged in for its return; any other device it
     // borrowed (a reply node) is let go, as the next message names its device again.
     const releases = [...this.held.entries()].map(([deviceId, { device, userId }]) =>

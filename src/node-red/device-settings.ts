@@ -9,6 +9,7 @@ import {
   type SignMethod,
 } from '../protocol';
 import type { NodeDef } from './node-red-types';
+import { FlowError } from './flow-error';
 
 /**
  * The `onenet-device` config node's flow-file properties (DESIGN.md §3) plus `offlinePolicy`.
@@ -35,8 +36,12 @@ export interface DeviceSettings {
 }
 
 /** A config error the user fixes in the device config dialog; its message names the field. */
-export class DeviceConfigError extends Error {
+export class DeviceConfigError extends FlowError {
   override readonly name = 'DeviceConfigError';
+
+  constructor(message: string) {
+    super(message, 'deviceConfigStatus');
+  }
 }
 
 export const TLS_DEFAULT_HOST = 'mqttstls.heclouds.com';

@@ -1,5 +1,7 @@
-import { OneNetRequestError, type DeviceConnection } from '../connection';
+import type { DeviceConnection } from '../connection';
 import type { DeviceLink } from './device-link';
+import { failureStatusText } from './failure-status';
+import { FlowError } from './flow-error';
 import type { DoneFunction, NodeMessage } from './node-red-types';
 
 /** What a node does with one message once it has a connection; it settles the status itself. */
@@ -17,22 +19,20 @@ export function runInput(
   connectionOf: () => DeviceConnection,
   work: MessageWork,
 ): void {
+  const fail = (err: unknown): void => {
+    link.status.showFailure(failureStatusText(err, link.status.connectionStatus(), link.t, link.statusText));
+    done(asError(err));
+  };
   let connection: DeviceConnection;
   try {
     connection = connectionOf();
   } catch (err) {
-    done(asError(err));
+    fail(err);
     return;
   }
   // Truthy, as in the core MQTT nodes: an empty string means "no action".
   const action = msg.action ? runAction(link, connection, msg.action) : work(connection);
-  action.then(
-    () => done(),
-    (err: unknown) => {
-      link.status.showError(shortReason(err));
-      done(asError(err));
-    },
-  );
+  action.then(() => done(), fail);
 }
 
 async function runAction(link: DeviceLink, connection: DeviceConnection, action: unknown): Promise<void> {
@@ -43,16 +43,21 @@ async function runAction(link: DeviceLink, connection: DeviceConnection, action:
     await connection.disconnect();
     link.status.showConnection();
   } else {
-    throw new Error(link.t('invalidAction'));
+    throw new FlowError(link.t('invalidAction'), 'failedInvalidAction');
   }
 }
 
-/** A few words for the status line; the full message goes to done(err). */
-export function shortReason(err: unknown): string | undefined {
-  if (!(err instanceof OneNetRequestError)) return undefined;
-  return err.reason === 'reply' && err.code !== undefined ? `code ${err.code}` : err.reason;
-}
-
+/**
+ * What done(err) gets: our own errors as they are (their text is the message alone, see FlowError);
+ * a plain Error from elsewhere (e.g. the pool refusing a second set of settings) as a FlowError with
+ * its message and code, so a Catch node does not read "Error: ..."; anything else that is an Error
+ * (a TypeError is a bug) keeps its name, which is then worth seeing.
+ */
 export function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
+  if (!(err instanceof Error)) return new FlowError(String(err));
+  if (Object.getPrototypeOf(err) !== Error.prototype) return err;
+  const readable = new FlowError(err.message);
+  const { code } = err as { code?: unknown };
+  if (code !== undefined) Object.assign(readable, { code });
+  return readable;
 }

@@ -203,7 +203,7 @@ describe('onenet-command-in and onenet-command-reply', function () {
     await loadCommands();
     const caught = nextMessage('catch-out');
     node('reply').receive({ payload: { temperature: 1 } });
-    assert.equal(errorText(await caught), `Error: ${MESSAGES.noOnenet}`);
+    assert.equal(errorText(await caught), MESSAGES.noOnenet);
   });
 
   it('fails invalid reply data before sending (a property get answered with a non-object)', async () => {
@@ -324,7 +324,7 @@ describe('onenet-command-in and onenet-command-reply', function () {
     const failed = await caught;
     assert.equal(
       errorText(failed),
-      `Error: reply not sent: the request came from OneNET device ${DEVICE.productId}/${other.deviceName} ` +
+      `reply not sent: the request came from OneNET device ${DEVICE.productId}/${other.deviceName} ` +
         `(msg.onenet.device), but this node replies as device ${DEVICE.productId}/${DEVICE.deviceName}; ` +
         "leave the node's Device field empty to reply through the device each request came from",
     );
@@ -347,7 +347,7 @@ describe('onenet-command-in and onenet-command-reply', function () {
       payload: {},
       onenet: { kind: 'property-set', id: '5', device: 'gone', receivedAt: Date.now() },
     });
-    assert.equal(errorText(await caught), `Error: ${MESSAGES.noDevice}`);
+    assert.equal(errorText(await caught), MESSAGES.noDevice);
   });
 
   it('warns about malformed platform requests the connection reports, once per report', async () => {

@@ -6,7 +6,7 @@ import {
   StatusView,
   describeConnectionStatus,
 } from '../../src/node-red/connection-status';
-import { MESSAGE_KEYS, statusTexts, translator, type Translate } from '../../src/node-red/i18n';
+import { MESSAGE_KEYS, statusTexts, type Translate } from '../../src/node-red/i18n';
 import type { Node, NodeAPI, NodeStatus } from '../../src/node-red/node-red-types';
 
 /** Shows the message name and its substitutions, so assertions can see which text was chosen. */
@@ -148,13 +148,8 @@ describe('connection status on flow nodes', () => {
         _: (key: string, subs?: Record<string, string | number>) =>
           `translated(${key}${subs ? ` ${JSON.stringify(subs)}` : ''})`,
       };
-      const view = new StatusView(
-        node,
-        translator(RED as unknown as NodeAPI),
-        statusTexts(RED as unknown as NodeAPI),
-      );
+      const view = new StatusView(node, statusTexts(RED as unknown as NodeAPI));
       view.follow(asConnection(fake));
-      view.showError('timeout');
       view.showProblem('noDeviceStatus');
       view.showReplied(302);
       fake.change({ state: 'disconnected', queueDepth: 2 });
@@ -162,7 +157,6 @@ describe('connection status on flow nodes', () => {
         shown.map((s) => s.text),
         [
           MESSAGE_KEYS.connected,
-          `translated(${MESSAGE_KEYS.error}): timeout`,
           MESSAGE_KEYS.noDeviceStatus,
           `translated(${MESSAGE_KEYS.replied} {"code":302})`,
           `translated(${MESSAGE_KEYS.queued} {"count":2})`,
@@ -171,19 +165,47 @@ describe('connection status on flow nodes', () => {
       view.stop();
     });
 
-    it('shows a short error and goes back to the connection status afterwards', () => {
+    it('shows the cause of a failure and goes back to the connection status after a success', () => {
       const { node, shown } = recordingNode();
       const fake = new FakeConnection();
       fake.current = { state: 'connected', queueDepth: 0 };
       const view = new StatusView(node, t);
       view.follow(asConnection(fake));
-      view.showError('timeout');
+      view.showFailure('timeout');
       view.showConnection();
       assert.deepEqual(shown, [
         { fill: 'green', shape: 'dot', text: 'connected' },
-        { fill: 'red', shape: 'ring', text: 'error: timeout' },
+        { fill: 'red', shape: 'ring', text: 'timeout' },
         { fill: 'green', shape: 'dot', text: 'connected' },
       ]);
+      view.stop();
+    });
+
+    it('goes back to the connection status by itself once a failure has been shown for its hold', async () => {
+      const { node, shown } = recordingNode();
+      const fake = new FakeConnection();
+      fake.current = { state: 'connected', queueDepth: 0 };
+      const holdMs = 30;
+      const view = new StatusView(node, t, holdMs);
+      view.follow(asConnection(fake));
+      view.showFailure('timeout');
+      // A queue-depth change does not cut the hold short; a change of state would.
+      fake.change({ state: 'connected', queueDepth: 1 });
+      assert.equal(shown.at(-1)?.text, 'timeout');
+      await new Promise((resolve) => setTimeout(resolve, holdMs + QUEUE_STATUS_INTERVAL_MS + 100));
+      assert.deepEqual(shown.at(-1), { fill: 'yellow', shape: 'dot', text: 'queued {"count":1}' });
+      view.stop();
+    });
+
+    it('shows a change of connection state at once, even while a failure is held', () => {
+      const { node, shown } = recordingNode();
+      const fake = new FakeConnection();
+      fake.current = { state: 'connected', queueDepth: 0 };
+      const view = new StatusView(node, t, 60_000);
+      view.follow(asConnection(fake));
+      view.showFailure('timeout');
+      fake.change({ state: 'auth-failed', queueDepth: 0 });
+      assert.deepEqual(shown.at(-1), { fill: 'red', shape: 'dot', text: 'authFailed' });
       view.stop();
     });
   });

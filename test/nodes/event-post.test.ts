@@ -85,7 +85,7 @@ describe('onenet-event-post', function () {
     await loadEvent('');
     const caught = nextMessage('catch-out');
     node('event').receive({ payload: { level: 1 } });
-    assert.equal(errorText(await caught), `Error: ${MESSAGES.noEvent}`);
+    assert.equal(errorText(await caught), MESSAGES.noEvent);
   });
 
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [

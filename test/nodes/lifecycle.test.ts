@@ -5,6 +5,7 @@ import { defaultPool } from '../../src/connection';
 import { deviceResource, signToken } from '../../src/protocol';
 import type { OneNetEmulator } from '../../src/emulator';
 import type { DeviceNodeApi } from '../../src/node-red/device-node';
+import { MESSAGE_KEYS } from '../../src/node-red/i18n';
 import {
   DEVICE,
   KEY,
@@ -138,7 +139,7 @@ describe('Node-RED lifecycle: deploys, sharing, credentials', function () {
       'the post node kept the connection up during the deploy',
     );
     assert.equal(emulator.connections().length, 1);
-    assert.equal(connectionListeners('status'), 2, 'one status listener per flow node');
+    assert.equal(connectionListeners('status'), 3, 'one status listener per flow node, and the device log');
   });
 
   it('a partial deploy of a changed post node gives one post per message', async () => {
@@ -154,7 +155,7 @@ describe('Node-RED lifecycle: deploys, sharing, credentials', function () {
     await delay(200);
     assert.equal(emulator.uplinks(DEVICE).length - before, 1, 'one publish');
     assert.equal(posted.length, 1);
-    assert.equal(connectionListeners('status'), 2);
+    assert.equal(connectionListeners('status'), 3, 'one status listener per flow node, and the device log');
   });
 
   it('a full redeploy leaves one connection and one output per request', async () => {
@@ -242,10 +243,12 @@ describe('Node-RED lifecycle: deploys, sharing, credentials', function () {
     try {
       await waitStatus('post', STATUS.kicked, 20000);
       assert.deepEqual(lastStatusOf('post'), { fill: 'red', shape: 'ring', text: STATUS.kicked });
-      const warnings = [...callHistory('in', 'warn'), ...callHistory('post', 'warn')]
+      const warnings = callHistory('cfg', 'warn')
         .map((args) => String(args[0]))
-        .filter((text) => /^kicked: another client uses this device/.test(text));
-      assert.equal(warnings.length, 1, 'one warning in the log, from one of the two nodes');
+        .filter((text) => text === MESSAGE_KEYS.logKicked);
+      assert.equal(warnings.length, 1, 'one warning in the log, from the device config node');
+      const fromFlowNodes = [...callHistory('in', 'warn'), ...callHistory('post', 'warn')];
+      assert.deepEqual(fromFlowNodes, [], 'the flow nodes show it in their status only');
     } finally {
       await intruder.endAsync(true);
     }

@@ -96,14 +96,14 @@ describe('post nodes per message', () => {
       for (let i = 0; i < 1000; i++) view.showConnection();
       assert.equal(fake.reads, readsAfterFollow, 'no status read for a message that changes nothing');
 
-      view.showError('timeout');
+      view.showFailure('timeout');
       view.showConnection();
       fake.current = { state: 'disconnected', queueDepth: 0 };
       fake.emit('status', fake.current);
       view.showConnection();
       assert.deepEqual(
         shown.map((s) => s.text),
-        ['connected', 'error: timeout', 'connected', 'disconnected'],
+        ['connected', 'timeout', 'connected', 'disconnected'],
       );
       view.stop();
     });

@@ -103,7 +103,7 @@ export async function redeploy(
   await helper.setFlows([TAB_NODE, ...flow], type, creds);
 }
 
-/** The text a Catch node sees in msg.error.message (Node-RED prefixes the error's name). */
+/** The text a Catch node sees in msg.error.message: String(err), which for our errors is the message alone. */
 export function errorText(msg: Record<string, unknown>): string {
   return (msg.error as { message: string }).message;
 }
@@ -229,10 +229,13 @@ export const STATUS = {
   disconnected: 'node-red:common.status.disconnected',
   authFailed: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.auth-failed',
   noDevice: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.no-device',
-  error: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.error',
   replied: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.replied',
   kicked: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.kicked',
   queued: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.queued',
+  deviceConfig: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.device-config',
+  failedReply: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.failed.reply',
+  failedTimeout: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.failed.timeout',
+  failedNoOnenet: '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.failed.no-onenet',
 } as const;
 
 export const MESSAGES = {

@@ -87,7 +87,7 @@ describe('onenet-device with TLS', function () {
 
   it('reports a tls-config node that does not exist, and fails messages with the reason', async () => {
     await loadTls({ tlsConfig: 'missing-tls' });
-    await waitStatus('post', STATUS.error);
+    await waitStatus('post', STATUS.deviceConfig);
     const caught = nextMessage('catch-out');
     node('post').receive({ payload: { temperature: 1 } });
     assert.match(errorText(await caught), /TLS configuration node .* does not exist/);

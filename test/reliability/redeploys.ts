@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { defaultPool } from '../../src/connection';
 import type { OneNetEmulator } from '../../src/emulator';
 import { report } from './figures';
+import { RECONNECT_SETTLE_MS } from '../../src/node-red/connection-log';
 import {
   activeResources,
   captureAndUnload,
@@ -177,7 +178,8 @@ export function redeploys(): void {
         }
         await brokerDownDuring(-1);
         await allConnected();
-        await delay(300);
+        // A device log waits RECONNECT_SETTLE_MS after a reconnect before it says "reconnected".
+        await delay(RECONNECT_SETTLE_MS + 300);
         const after = snapshot();
         const elapsedMs = Date.now() - started;
 
@@ -189,7 +191,12 @@ export function redeploys(): void {
         const perDevice = Object.values(NODES_PER_DEVICE).reduce((a, b) => a + b, 0);
         for (const connection of after.connections as Array<Record<string, number>>) {
           assert.equal(connection.users, perDevice, 'one pool user per flow node');
-          assert.equal(connection.statusListeners, perDevice, "one 'status' listener per flow node");
+          // Plus one for the device config node's log of the connection (connection-log.ts).
+          assert.equal(
+            connection.statusListeners,
+            perDevice + 1,
+            "one 'status' listener per flow node, and the device log",
+          );
           assert.equal(
             connection.downlinkErrorListeners,
             perDevice,
