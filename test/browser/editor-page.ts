@@ -14,6 +14,9 @@ declare const RED: EditorRed;
 export const PACKAGE_NAME = '@iot-flows/node-red-onenet';
 const ONENET_PALETTE = '#red-ui-palette-container-OneNET';
 
+/** What a tab needs of the Node-RED it opens: its address, a browser, and its version for artifacts. */
+export type EditorTarget = Pick<EditorSession, 'url' | 'browser' | 'nodeRedVersion'>;
+
 export interface DeviceForm {
   name?: string;
   productId?: string;
@@ -30,13 +33,13 @@ export class EditorPage {
 
   private constructor(
     readonly page: Page,
-    private readonly session: EditorSession,
+    private readonly session: EditorTarget,
   ) {
     page.on('pageerror', (error) => this.pageErrors.push(error.message));
   }
 
   /** The editor in a new browser profile, as a first-time visitor sees it. */
-  static async open(session: EditorSession): Promise<EditorPage> {
+  static async open(session: EditorTarget): Promise<EditorPage> {
     const context = await session.browser.newContext();
     const editor = new EditorPage(await context.newPage(), session);
     await editor.page.goto(`${session.url}/`);

@@ -338,7 +338,16 @@ describe('the editor in a real browser', function () {
       await editor.waitForStatus('ex01-post', /^(connected|replied 200)$/);
 
       await editor.filterPalette('onenet');
-      await editor.expandDebugMessage(['payload', 'onenet']);
+      // The example's debug node shows msg.onenet, what a user checks after a post, not the whole msg.
+      // The first one: the example posts every 5 s, so the last one changes while the test reads it.
+      const accepted = editor.page.locator('.red-ui-debug-msg', { hasText: 'accepted by OneNET' }).first();
+      await accepted.waitFor({ state: 'visible', timeout: 20_000 });
+      assert.match(await accepted.locator('.red-ui-debug-msg-topic').innerText(), /^msg\.onenet : Object/);
+      await accepted.locator('.red-ui-debug-msg-object-handle').first().click();
+      const code = accepted.locator('.red-ui-debug-msg-object-entry', {
+        has: editor.page.locator('.red-ui-debug-msg-object-key:text-is("code")'),
+      });
+      assert.match(await code.innerText(), /code\s*:?\s*200/);
       await editor.page.mouse.move(600, 650); // off the nodes: no hover highlight in the picture
       await editor.waitForNotificationsToClose();
       await editor.screenshot('example-running');

@@ -9,6 +9,7 @@ import {
   LANGUAGES,
   NODES_DIR,
   flatten,
+  interpolate,
   nodeSets,
   placeholdersOf,
   readCatalog,
@@ -91,7 +92,7 @@ const BAD: Record<string, Record<string, unknown[]>> = {
 
 const SAMPLE_KEY = 'KuF3NT/jUBJ62LNBB/A8XZA9CqS3Cu79B/ABmfA1UCw=';
 const GOOD_KEYS = ['__PWRD__', SAMPLE_KEY, 'adfasdfadsfadsf='];
-const BAD_KEYS = ['', 'not a key!', 'abc===', '"quoted"'];
+const BAD_KEYS = ['', 'not a key!', 'abc===', '"quoted"', SAMPLE_KEY.slice(0, 43)];
 
 /** The message properties each node's help must document (DESIGN.md §3). */
 const HELP_MSG_PROPERTIES: Record<string, string[]> = {
@@ -494,6 +495,43 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
     assert.equal(definition.defaults?.key, undefined, 'the key must never be a flow property');
     for (const key of GOOD_KEYS) assert.equal(editorVerdict(credentials, 'key', key, {}), true, key);
     for (const key of BAD_KEYS) assert.notEqual(editorVerdict(credentials, 'key', key, {}), true, key);
+  });
+
+  it('says why a key is refused: empty, not base64, or cut short', () => {
+    for (const language of LANGUAGES) {
+      const credentials = onlyRegistration('onenet-device', language).credentials ?? {};
+      // The validator itself, as the dialog calls it for the text under the field.
+      const reason = (key: string): unknown => credentials.key?.validate?.call({}, key, {});
+      const expected = (key: string, substitutions?: Record<string, string | number>): string =>
+        interpolate(
+          resolveKey(language, 'onenet-device', `onenet-device.invalid.${key}`) ?? key,
+          substitutions,
+        );
+      assert.equal(reason('  '), expected('keyEmpty'), language);
+      assert.equal(reason('not a key!'), expected('keyNotBase64'), language);
+      assert.equal(reason(`${SAMPLE_KEY} x`), expected('keyNotBase64'), language);
+      assert.equal(reason(SAMPLE_KEY.slice(0, 41)), expected('keyLength', { length: 41 }), language);
+      assert.equal(reason(SAMPLE_KEY), true, language);
+      // The reason describes the key, never quotes it.
+      assert.ok(!String(reason(SAMPLE_KEY.slice(0, 41))).includes(SAMPLE_KEY.slice(0, 10)));
+    }
+  });
+
+  it('breaks no zh-CN help line between two Chinese characters (the break would show as a space)', () => {
+    // A line break in HTML source renders as a space, and Chinese text has none between words: "返回码（200）
+    // 和" shows as "返回码（200） 和". Inline tags do not stop that space; block tags (p, li, dd, ...) do.
+    const cjk = '[\\u3000-\\u303f\\u4e00-\\u9fff\\uff00-\\uffef]';
+    const brokenBetween = new RegExp(`${cjk}[ \\t]*\\n\\s*${cjk}`, 'g');
+    const inlineTag = /<\/?(?:a|b|i|em|strong|code|span)\b[^>]*>/g;
+    for (const set of sets) {
+      const file = path.join(NODES_DIR, 'locales', 'zh-CN', `${set}.html`);
+      const text = readFileSync(file, 'utf8').replace(inlineTag, '');
+      const found = [...text.matchAll(brokenBetween)].map((match) => {
+        const line = text.slice(0, match.index).split('\n').length;
+        return `line ${line}: ${JSON.stringify(match[0])}`;
+      });
+      assert.deepEqual(found, [], `${set}: Chinese text broken over source lines`);
+    }
   });
 
   it('ships white-on-transparent 40x60 SVG icons like the core nodes', () => {
