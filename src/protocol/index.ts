@@ -6,3 +6,4 @@ export * from './validation';
 export * from './messages';
 export * from './reply-codes';
 export * from './thing-model';
+export * from './batch-posts';
