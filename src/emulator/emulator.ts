@@ -38,10 +38,12 @@ import type {
   EmulatorDevice,
   EmulatorOptions,
   EmulatorProduct,
+  BatchPostRules,
   EmulatorStats,
   EventRecord,
   OneNetEmulatorEvents,
   PlatformRequestKind,
+  PropertyHistoryRecord,
   PropertyRecord,
   UplinkRecord,
 } from './types';
@@ -79,7 +81,8 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     super();
     this.host = options.host ?? '127.0.0.1';
     this.log = options.log;
-    this.store = new DeviceStore(options.eventLogLimit ?? 1000);
+    this.store = new DeviceStore(options.eventLogLimit ?? 1000, options.propertyHistoryLimit ?? 10_000);
+    checkBatchRules(options.batchPosts);
     this.uplinkLog = new RingBuffer(options.uplinkLogLimit ?? 10_000);
     this.pending = new PendingRequests(options.replyDeadlineMs ?? PLATFORM_REPLY_DEADLINE_MS);
     this.customCommands = new CustomCommands(
@@ -100,6 +103,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       customCommands: this.customCommands,
       events: this,
       log: this.log,
+      batchRules: options.batchPosts,
       later: (ms, action) => this.later(ms, action),
     });
     this.broker = new BrokerHooks({
@@ -237,6 +241,15 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
 
   eventLog(ref: DeviceRef): EventRecord[] {
     return this.store.eventsOf(deviceKeyOf(ref));
+  }
+
+  /**
+   * Every property value the platform stored for the device, with its time, in arrival order,
+   * whichever topic carried it (property/post, pack/post, history/post); one identifier's only when
+   * given. At most `propertyHistoryLimit` per device, oldest dropped first.
+   */
+  propertyHistory(ref: DeviceRef, identifier?: string): PropertyHistoryRecord[] {
+    return this.store.historyOfDevice(deviceKeyOf(ref), identifier);
   }
 
   /** Accepted device publishes, oldest first (at most `uplinkLogLimit` overall). */
@@ -392,5 +405,20 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       action();
     }, ms);
     this.timers.add(timer);
+  }
+}
+
+/** Refuses nonsense batch rules at start, with the option's name. */
+function checkBatchRules(rules: BatchPostRules | undefined): void {
+  if (!rules) return;
+  for (const name of ['devicesPerMessage', 'pointsPerDevice', 'valuesPerPoint'] as const) {
+    const value = rules[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+      throw new Error(`batchPosts.${name} must be a positive integer`);
+  }
+  for (const name of ['limitCode', 'foreignIdentityCode'] as const) {
+    const value = rules[name];
+    if (value !== undefined && !Number.isSafeInteger(value))
+      throw new Error(`batchPosts.${name} must be an integer`);
   }
 }

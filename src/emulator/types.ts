@@ -48,6 +48,29 @@ export interface EmulatorOptions {
   uplinkLogLimit?: number;
   /** How many events eventLog() keeps per device. Default 1000. */
   eventLogLimit?: number;
+  /** How many values propertyHistory() keeps per device (oldest dropped first). Default 10000. */
+  propertyHistoryLimit?: number;
+  /** Limits and reply codes of `thing/pack/post` and `thing/history/post` (§3.1 #8, #9; see BatchPostRules). */
+  batchPosts?: BatchPostRules;
+}
+
+/**
+ * How the emulator treats batch posts. The limits default to OneNET's documented ones; the reply
+ * codes to the device-log codes closest to each refusal, since OneNET documents none (§3.2).
+ */
+export interface BatchPostRules {
+  /** Device entries per message. Default 10. */
+  devicesPerMessage?: number;
+  /** Identifiers per device entry. Default 100. */
+  pointsPerDevice?: number;
+  /** Values per identifier in history/post. Default 100. */
+  valuesPerPoint?: number;
+  /** Whether events count towards pointsPerDevice (UNCONFIRMED). Default true. */
+  eventsArePoints?: boolean;
+  /** Reply code for a message over one of the limits. Default 301, as for other params OneNET cannot take. */
+  limitCode?: number;
+  /** Reply code for an entry naming another device than the topic's. Default 307 "invalid pid or devName". */
+  foreignIdentityCode?: number;
 }
 
 export interface DeviceRef {
@@ -95,6 +118,21 @@ export interface EventRecord {
   value: unknown;
   time: number;
   id: string;
+}
+
+/** Which topic carried a stored property value. */
+export type PropertyVia = 'property-post' | 'pack-post' | 'history-post';
+
+/** One property value as the platform stored it, from whichever topic carried it. */
+export interface PropertyHistoryRecord {
+  identifier: string;
+  value: unknown;
+  /** The device's `time` when it sent one, else the arrival time (ms). */
+  time: number;
+  via: PropertyVia;
+  /** The id of the request that carried it. */
+  id: string;
+  receivedAt: number;
 }
 
 export interface ConnectionInfo {
