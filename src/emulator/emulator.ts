@@ -27,7 +27,6 @@ import { DeviceStore } from './device-store';
 import { Listener } from './listener';
 import { describeDevice, preview } from './log-format';
 import { PendingRequests, PlatformRequestError } from './platform-requests';
-import { UplinkRateLimiter } from './rate-limiter';
 import { DeviceRegistry, deviceKeyOf } from './registry';
 import { RingBuffer } from './ring-buffer';
 import type { Session } from './session';
@@ -45,9 +44,11 @@ import type {
   PlatformRequestKind,
   PropertyHistoryRecord,
   PropertyRecord,
+  RateViolationRecord,
   UplinkRecord,
 } from './types';
 import { UplinkHandler } from './uplink-handler';
+import { UplinkRateGate } from './uplink-rate';
 
 /**
  * An emulated OneNET thing-model MQTT acceptor on a real broker (aedes). Rules and their sources:
@@ -58,7 +59,14 @@ import { UplinkHandler } from './uplink-handler';
  */
 export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   readonly host: string;
-  readonly stats: EmulatorStats = { connects: 0, authFailures: 0, kicks: 0, publishes: 0, refusals: 0 };
+  readonly stats: EmulatorStats = {
+    connects: 0,
+    authFailures: 0,
+    kicks: 0,
+    publishes: 0,
+    refusals: 0,
+    rateViolations: 0,
+  };
 
   private readonly registry = new DeviceRegistry();
   private readonly store: DeviceStore;
@@ -75,6 +83,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   private readonly broker: BrokerHooks;
   private readonly uplinkHandler: UplinkHandler;
   private readonly customCommands: CustomCommands;
+  private readonly rateGate: UplinkRateGate;
   private closing = false;
 
   private constructor(private readonly options: EmulatorOptions) {
@@ -106,7 +115,14 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       batchRules: options.batchPosts,
       later: (ms, action) => this.later(ms, action),
     });
+    this.rateGate = new UplinkRateGate(options.uplinkRateLimit, {
+      stats: this.stats,
+      events: this,
+      log: this.log,
+      later: (ms, action) => this.later(ms, action),
+    });
     this.broker = new BrokerHooks({
+      rateGate: this.rateGate,
       options,
       stats: this.stats,
       registry: this.registry,
@@ -127,7 +143,6 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     }
     for (const product of options.products ?? []) this.registry.addProduct(product);
     for (const device of options.devices ?? []) this.registry.addDevice(device);
-    if (options.uplinkRateLimit) new UplinkRateLimiter(options.uplinkRateLimit.perSecond); // validates early
   }
 
   /** Starts the broker and its listener(s); resolves once they accept connections. */
@@ -257,6 +272,16 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     const all = this.uplinkLog.toArray();
     if (!ref) return all;
     return all.filter((record) => record.productId === ref.productId && record.deviceName === ref.deviceName);
+  }
+
+  /** Publishes beyond the uplink allowance (all devices', or one's), oldest first; see uplinkRateLimit. */
+  rateViolations(ref?: DeviceRef): RateViolationRecord[] {
+    return this.rateGate.violations(ref);
+  }
+
+  /** Until when (ms) the device's logins are refused after a `ban`, or undefined when it is not banned. */
+  bannedUntil(ref: DeviceRef): number | undefined {
+    return this.rateGate.bannedUntil(deviceKeyOf(ref), Date.now());
   }
 
   connections(): ConnectionInfo[] {
