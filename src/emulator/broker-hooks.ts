@@ -13,11 +13,11 @@ import { CONNACK_UNACCEPTABLE_PROTOCOL, connectViolation } from './connect-rules
 import { loadAedes } from './load-aedes';
 import { describeDevice } from './log-format';
 import { forbiddenPacketReason } from './packet-rules';
-import { UplinkRateLimiter } from './rate-limiter';
 import { type DeviceRegistry, deviceKeyOf } from './registry';
 import { Session } from './session';
 import { filterRefusal } from './subscribe-acl';
 import type { EmulatorDevice, EmulatorOptions, EmulatorStats, OneNetEmulatorEvents } from './types';
+import type { UplinkRateGate } from './uplink-rate';
 
 /** What a CONNECT said about itself, kept from preConnect until the session exists. */
 interface Login {
@@ -51,6 +51,8 @@ export interface BrokerHost {
   /** Where the emulator's public events are emitted. */
   readonly events: EventEmitter<OneNetEmulatorEvents>;
   readonly log: ((line: string) => void) | undefined;
+  /** The uplink rate limit: holds or refuses publishes, and knows which devices are banned. */
+  readonly rateGate: UplinkRateGate;
   isClosing(): boolean;
   /** A timer the emulator owns, cleared by its close(). */
   later(ms: number, action: () => void): void;
@@ -67,9 +69,6 @@ export class BrokerHooks {
   private broker!: Aedes;
   private readonly sessionOf = new WeakMap<Client, Session>();
   private readonly logins = new WeakMap<Client, Login>();
-  private readonly limiters = new Map<string, UplinkRateLimiter>();
-  /** Per device: the release of its last held publish, which the next one waits for. */
-  private readonly heldUplinks = new Map<string, Promise<void>>();
 
   constructor(private readonly host: BrokerHost) {}
 
@@ -206,7 +205,8 @@ export class BrokerHooks {
       ? result.reason
       : this.host.revokedTokens.has(token)
         ? 'token expired (expireTokens)'
-        : undefined;
+        : // A banned device's login is refused like any other refused login (§2.6; UNCONFIRMED for bans).
+          this.host.rateGate.banReason(deviceKeyOf(result.device), Date.now());
     if (reason !== undefined || !login || !result.ok) {
       this.refuse(clientId, username ?? '', reason ?? 'no CONNECT seen', true);
       // §2.6: every authentication failure is CONNACK 4, "bad username or password".
@@ -331,31 +331,15 @@ export class BrokerHooks {
       done(new Error(problem)); // aedes closes the connection on an authorizePublish error
       return;
     }
-    const limiter = this.limiterFor(session.deviceKey);
-    const delay = limiter ? limiter.delayFor(Date.now()) : 0;
-    const pending = this.heldUplinks.get(session.deviceKey);
-    if (delay === 0 && !pending) {
-      done(null);
-      this.host.onUplink(session, problem, packet);
-      return;
-    }
-    this.host.log?.(`rate limit: ${describeDevice(session.device)} uplink held ${delay} ms (§1.4)`);
-    // Held publishes are released one after the other, so they keep their order even when their
-    // timers would fire in another (timers of different durations are not ordered among themselves).
-    const releaseAt = Date.now() + delay;
-    const release = (pending ?? Promise.resolve()).then(
-      () => new Promise<void>((resolve) => this.host.later(Math.max(0, releaseAt - Date.now()), resolve)),
+    this.host.rateGate.admit(
+      session,
+      packet.topic,
+      () => {
+        done(null);
+        this.host.onUplink(session, problem, packet);
+      },
+      (reason) => done(new Error(reason)), // closes the connection; no PUBACK
     );
-    this.heldUplinks.set(session.deviceKey, release);
-    void release.then(() => {
-      if (this.heldUplinks.get(session.deviceKey) === release) this.heldUplinks.delete(session.deviceKey);
-      if (session.closed) {
-        done(new Error('session closed'));
-        return;
-      }
-      done(null);
-      this.host.onUplink(session, problem, packet);
-    });
   }
 
   /** Returns the parsed own topic, or the reason the publish disconnects the device (§1.3, §1.5). */
@@ -383,17 +367,6 @@ export class BrokerHooks {
     if (parsed.identifier !== undefined) address.identifier = parsed.identifier;
     session.topics.set(packet.topic, address);
     return address;
-  }
-
-  private limiterFor(deviceKey: string): UplinkRateLimiter | undefined {
-    const limit = this.host.options.uplinkRateLimit;
-    if (!limit) return undefined;
-    let limiter = this.limiters.get(deviceKey);
-    if (!limiter) {
-      limiter = new UplinkRateLimiter(limit.perSecond);
-      this.limiters.set(deviceKey, limiter);
-    }
-    return limiter;
   }
 
   /** Closes the broker (after the listeners, so no new connection arrives). */

@@ -6,19 +6,43 @@ export interface CliOptions {
   devicesFile: string;
   tls?: { keyFile: string; certFile: string; port: number };
   uplinkPerSecond?: number;
+  uplinkLimitMode?: 'off' | 'delay' | 'disconnect' | 'ban';
+  uplinkBurst?: number;
+  banSeconds?: number;
 }
 
 export const USAGE = `Usage: onenet-emulator --port <n> --devices <file.json> [--host 127.0.0.1]
                       [--tls-key <key.pem> --tls-cert <cert.pem> [--tls-port <n>]]
-                      [--uplink-rate <messages per second per device>]
+                      [--uplink-per-second <n> [--uplink-limit-mode delay|disconnect|ban|off]
+                       [--uplink-burst <n>] [--ban-seconds <s>]]
 
   --port <n>          MQTT port; 0 picks a free one (the port is printed)
   --devices <file>    JSON array of {"productId", "deviceName", "key"} (key = base64 device key);
                       entries without deviceName describe products: {"productId", "accessKey"?, "thingModel"?}
   --host <address>    address to listen on (default 127.0.0.1)
   --tls-key, --tls-cert  PEM files for an MQTT-over-TLS listener on --tls-port (default: a free port)
-  --uplink-rate <n>   enforce OneNET's per-device uplink limit: publishes beyond n per second wait for the next second
+  --uplink-per-second <n>  enforce OneNET's per-device uplink limit of n publishes per wall-clock second
+                      (--uplink-rate is the same option)
+  --uplink-limit-mode <m>  what a publish beyond it gets: delay (default; it waits for the next second),
+                      disconnect (the connection is closed), ban (closed, and logins refused for a while)
+  --uplink-burst <n>  extra publishes allowed on top of one second's n (default 0)
+  --ban-seconds <s>   how long ban refuses the device's logins (default 300)
 Stop with Ctrl-C.`;
+
+const FLAGS = [
+  '--port',
+  '--devices',
+  '--host',
+  '--tls-key',
+  '--tls-cert',
+  '--tls-port',
+  '--uplink-rate',
+  '--uplink-per-second',
+  '--uplink-limit-mode',
+  '--uplink-burst',
+  '--ban-seconds',
+];
+const LIMIT_MODES = ['off', 'delay', 'disconnect', 'ban'] as const;
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -36,13 +60,7 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
-    if (
-      !['--port', '--devices', '--host', '--tls-key', '--tls-cert', '--tls-port', '--uplink-rate'].includes(
-        flag,
-      )
-    ) {
-      throw new UsageError(`unknown option ${flag}`);
-    }
+    if (!FLAGS.includes(flag)) throw new UsageError(`unknown option ${flag}`);
     const value = argv[i + 1];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     values.set(flag, value);
@@ -72,11 +90,35 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
   } else if (values.has('--tls-port')) {
     throw new UsageError('--tls-port needs --tls-key and --tls-cert');
   }
-  const rate = values.get('--uplink-rate');
-  if (rate !== undefined) {
-    if (!/^\d+$/.test(rate) || Number(rate) < 1)
-      throw new UsageError('--uplink-rate needs a positive whole number');
-    options.uplinkPerSecond = Number(rate);
-  }
+  readUplinkLimit(values, options);
   return options;
+}
+
+function wholeNumber(flag: string, text: string, min: number): number {
+  if (!/^\d+$/.test(text) || Number(text) < min)
+    throw new UsageError(`${flag} needs a ${min > 0 ? 'positive ' : ''}whole number`);
+  return Number(text);
+}
+
+function readUplinkLimit(values: ReadonlyMap<string, string>, options: CliOptions): void {
+  if (values.has('--uplink-rate') && values.has('--uplink-per-second'))
+    throw new UsageError('--uplink-rate and --uplink-per-second are the same option; give one');
+  const flag = values.has('--uplink-rate') ? '--uplink-rate' : '--uplink-per-second';
+  const rate = values.get(flag);
+  if (rate !== undefined) options.uplinkPerSecond = wholeNumber(flag, rate, 1);
+  const mode = values.get('--uplink-limit-mode');
+  const burst = values.get('--uplink-burst');
+  const ban = values.get('--ban-seconds');
+  if (rate === undefined && (mode !== undefined || burst !== undefined || ban !== undefined))
+    throw new UsageError('--uplink-limit-mode, --uplink-burst and --ban-seconds need --uplink-per-second');
+  if (mode !== undefined) {
+    if (!(LIMIT_MODES as readonly string[]).includes(mode))
+      throw new UsageError(`--uplink-limit-mode must be one of ${LIMIT_MODES.join(', ')}`);
+    options.uplinkLimitMode = mode as CliOptions['uplinkLimitMode'];
+  }
+  if (burst !== undefined) options.uplinkBurst = wholeNumber('--uplink-burst', burst, 0);
+  if (ban !== undefined) {
+    if (mode !== 'ban') throw new UsageError('--ban-seconds goes with --uplink-limit-mode ban');
+    options.banSeconds = wholeNumber('--ban-seconds', ban, 1);
+  }
 }

@@ -90,7 +90,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         port: parsed.tls.port,
       };
     }
-    if (parsed.uplinkPerSecond !== undefined) options.uplinkRateLimit = { perSecond: parsed.uplinkPerSecond };
+    if (parsed.uplinkPerSecond !== undefined) {
+      options.uplinkRateLimit = { perSecond: parsed.uplinkPerSecond };
+      if (parsed.uplinkLimitMode) options.uplinkRateLimit.mode = parsed.uplinkLimitMode;
+      if (parsed.uplinkBurst !== undefined) options.uplinkRateLimit.burst = parsed.uplinkBurst;
+      if (parsed.banSeconds !== undefined) options.uplinkRateLimit.banMs = parsed.banSeconds * 1000;
+    }
   } catch (error) {
     return fail((error as Error).message);
   }

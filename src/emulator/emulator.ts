@@ -27,7 +27,6 @@ import { DeviceStore } from './device-store';
 import { Listener } from './listener';
 import { describeDevice, preview } from './log-format';
 import { PendingRequests, PlatformRequestError } from './platform-requests';
-import { UplinkRateLimiter } from './rate-limiter';
 import { DeviceRegistry, deviceKeyOf } from './registry';
 import { RingBuffer } from './ring-buffer';
 import type { Session } from './session';
@@ -38,14 +37,18 @@ import type {
   EmulatorDevice,
   EmulatorOptions,
   EmulatorProduct,
+  BatchPostRules,
   EmulatorStats,
   EventRecord,
   OneNetEmulatorEvents,
   PlatformRequestKind,
+  PropertyHistoryRecord,
   PropertyRecord,
+  RateViolationRecord,
   UplinkRecord,
 } from './types';
 import { UplinkHandler } from './uplink-handler';
+import { UplinkRateGate } from './uplink-rate';
 
 /**
  * An emulated OneNET thing-model MQTT acceptor on a real broker (aedes). Rules and their sources:
@@ -56,7 +59,14 @@ import { UplinkHandler } from './uplink-handler';
  */
 export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   readonly host: string;
-  readonly stats: EmulatorStats = { connects: 0, authFailures: 0, kicks: 0, publishes: 0, refusals: 0 };
+  readonly stats: EmulatorStats = {
+    connects: 0,
+    authFailures: 0,
+    kicks: 0,
+    publishes: 0,
+    refusals: 0,
+    rateViolations: 0,
+  };
 
   private readonly registry = new DeviceRegistry();
   private readonly store: DeviceStore;
@@ -73,13 +83,15 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   private readonly broker: BrokerHooks;
   private readonly uplinkHandler: UplinkHandler;
   private readonly customCommands: CustomCommands;
+  private readonly rateGate: UplinkRateGate;
   private closing = false;
 
   private constructor(private readonly options: EmulatorOptions) {
     super();
     this.host = options.host ?? '127.0.0.1';
     this.log = options.log;
-    this.store = new DeviceStore(options.eventLogLimit ?? 1000);
+    this.store = new DeviceStore(options.eventLogLimit ?? 1000, options.propertyHistoryLimit ?? 10_000);
+    checkBatchRules(options.batchPosts);
     this.uplinkLog = new RingBuffer(options.uplinkLogLimit ?? 10_000);
     this.pending = new PendingRequests(options.replyDeadlineMs ?? PLATFORM_REPLY_DEADLINE_MS);
     this.customCommands = new CustomCommands(
@@ -100,9 +112,17 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       customCommands: this.customCommands,
       events: this,
       log: this.log,
+      batchRules: options.batchPosts,
+      later: (ms, action) => this.later(ms, action),
+    });
+    this.rateGate = new UplinkRateGate(options.uplinkRateLimit, {
+      stats: this.stats,
+      events: this,
+      log: this.log,
       later: (ms, action) => this.later(ms, action),
     });
     this.broker = new BrokerHooks({
+      rateGate: this.rateGate,
       options,
       stats: this.stats,
       registry: this.registry,
@@ -123,7 +143,6 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     }
     for (const product of options.products ?? []) this.registry.addProduct(product);
     for (const device of options.devices ?? []) this.registry.addDevice(device);
-    if (options.uplinkRateLimit) new UplinkRateLimiter(options.uplinkRateLimit.perSecond); // validates early
   }
 
   /** Starts the broker and its listener(s); resolves once they accept connections. */
@@ -239,11 +258,30 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     return this.store.eventsOf(deviceKeyOf(ref));
   }
 
+  /**
+   * Every property value the platform stored for the device, with its time, in arrival order,
+   * whichever topic carried it (property/post, pack/post, history/post); one identifier's only when
+   * given. At most `propertyHistoryLimit` per device, oldest dropped first.
+   */
+  propertyHistory(ref: DeviceRef, identifier?: string): PropertyHistoryRecord[] {
+    return this.store.historyOfDevice(deviceKeyOf(ref), identifier);
+  }
+
   /** Accepted device publishes, oldest first (at most `uplinkLogLimit` overall). */
   uplinks(ref?: DeviceRef): UplinkRecord[] {
     const all = this.uplinkLog.toArray();
     if (!ref) return all;
     return all.filter((record) => record.productId === ref.productId && record.deviceName === ref.deviceName);
+  }
+
+  /** Publishes beyond the uplink allowance (all devices', or one's), oldest first; see uplinkRateLimit. */
+  rateViolations(ref?: DeviceRef): RateViolationRecord[] {
+    return this.rateGate.violations(ref);
+  }
+
+  /** Until when (ms) the device's logins are refused after a `ban`, or undefined when it is not banned. */
+  bannedUntil(ref: DeviceRef): number | undefined {
+    return this.rateGate.bannedUntil(deviceKeyOf(ref), Date.now());
   }
 
   connections(): ConnectionInfo[] {
@@ -392,5 +430,20 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       action();
     }, ms);
     this.timers.add(timer);
+  }
+}
+
+/** Refuses nonsense batch rules at start, with the option's name. */
+function checkBatchRules(rules: BatchPostRules | undefined): void {
+  if (!rules) return;
+  for (const name of ['devicesPerMessage', 'pointsPerDevice', 'valuesPerPoint'] as const) {
+    const value = rules[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+      throw new Error(`batchPosts.${name} must be a positive integer`);
+  }
+  for (const name of ['limitCode', 'foreignIdentityCode'] as const) {
+    const value = rules[name];
+    if (value !== undefined && !Number.isSafeInteger(value))
+      throw new Error(`batchPosts.${name} must be an integer`);
   }
 }

@@ -34,12 +34,10 @@ export interface EmulatorOptions {
   /** How long platform requests wait for the device's reply (§1.6). Default 5000. */
   replyDeadlineMs?: number;
   /**
-   * OneNET's per-device uplink limit (§1.4, Studio "超限后延迟到下一秒处理"). Off by default. When set,
-   * a device's publishes beyond `perSecond` within one wall-clock second are held and handled in the
-   * next second that has room: their PUBACK, storage and reply come later, and the connection's
-   * later packets wait behind them, as OneNET delays "all packets on the connection".
+   * OneNET's per-device uplink limit (§1.4; onenet-next.md §Q5). Off by default. See
+   * UplinkRateLimitOptions for the allowance and what happens to a publish beyond it.
    */
-  uplinkRateLimit?: { perSecond: number };
+  uplinkRateLimit?: UplinkRateLimitOptions;
   /** Default true: a session is disconnected when its token's `et` passes. */
   disconnectOnTokenExpiry?: boolean;
   /** Plain readable lines (connects, refusals, posts, replies); never a key or a token. */
@@ -48,6 +46,70 @@ export interface EmulatorOptions {
   uplinkLogLimit?: number;
   /** How many events eventLog() keeps per device. Default 1000. */
   eventLogLimit?: number;
+  /** How many values propertyHistory() keeps per device (oldest dropped first). Default 10000. */
+  propertyHistoryLimit?: number;
+  /** Limits and reply codes of `thing/pack/post` and `thing/history/post` (§3.1 #8, #9; see BatchPostRules). */
+  batchPosts?: BatchPostRules;
+}
+
+/** What happens to a publish beyond the allowance (docs/emulator.md "Rate limit"). */
+export type UplinkLimitMode = 'off' | 'delay' | 'disconnect' | 'ban';
+
+/**
+ * The allowance, per device and counted in wall-clock seconds: up to `perSecond + burst` tokens,
+ * full at first, `perSecond` more at the start of every wall-clock second (never more than
+ * `perSecond + burst`), one per publish. In other words, any k consecutive wall-clock seconds admit
+ * `burst + perSecond × k` publishes; `burst` 0 (the default) means at most `perSecond` in each second.
+ */
+export interface UplinkRateLimitOptions {
+  /** A positive integer. */
+  perSecond: number;
+  /**
+   * `delay` (default, Studio's "超限后延迟到下一秒处理"): the excess is held until a later second has
+   * room, and the connection's later packets wait behind it. `disconnect` (the adaptor and MQTTS
+   * tables): the publish beyond the allowance closes the connection, unanswered. `ban`
+   * ("拉黑设备5分钟"): disconnect, then refuse the device's logins for `banMs` with CONNACK 4.
+   * `off`: no limit, as without the option.
+   */
+  mode?: UplinkLimitMode;
+  /** How long `ban` refuses logins. Default 300000 (5 minutes). */
+  banMs?: number;
+  /** Extra publishes the allowance holds on top of one second's `perSecond`. Default 0. */
+  burst?: number;
+}
+
+/** A publish beyond the uplink allowance, and what the emulator did about it. */
+export interface RateViolationRecord {
+  productId: string;
+  deviceName: string;
+  topic: string;
+  /** When it arrived (ms). */
+  at: number;
+  mode: 'delay' | 'disconnect' | 'ban';
+  action: 'delayed' | 'disconnected' | 'banned';
+  /** `delayed`: how long it was held. */
+  delayMs?: number;
+  /** `banned`: until when logins are refused (ms). */
+  bannedUntil?: number;
+}
+
+/**
+ * How the emulator treats batch posts. The limits default to OneNET's documented ones; the reply
+ * codes to the device-log codes closest to each refusal, since OneNET documents none (§3.2).
+ */
+export interface BatchPostRules {
+  /** Device entries per message. Default 10. */
+  devicesPerMessage?: number;
+  /** Identifiers per device entry. Default 100. */
+  pointsPerDevice?: number;
+  /** Values per identifier in history/post. Default 100. */
+  valuesPerPoint?: number;
+  /** Whether events count towards pointsPerDevice (UNCONFIRMED). Default true. */
+  eventsArePoints?: boolean;
+  /** Reply code for a message over one of the limits. Default 301, as for other params OneNET cannot take. */
+  limitCode?: number;
+  /** Reply code for an entry naming another device than the topic's. Default 307 "invalid pid or devName". */
+  foreignIdentityCode?: number;
 }
 
 export interface DeviceRef {
@@ -97,6 +159,21 @@ export interface EventRecord {
   id: string;
 }
 
+/** Which topic carried a stored property value. */
+export type PropertyVia = 'property-post' | 'pack-post' | 'history-post';
+
+/** One property value as the platform stored it, from whichever topic carried it. */
+export interface PropertyHistoryRecord {
+  identifier: string;
+  value: unknown;
+  /** The device's `time` when it sent one, else the arrival time (ms). */
+  time: number;
+  via: PropertyVia;
+  /** The id of the request that carried it. */
+  id: string;
+  receivedAt: number;
+}
+
 export interface ConnectionInfo {
   productId: string;
   deviceName: string;
@@ -114,6 +191,8 @@ export interface EmulatorStats {
   publishes: number;
   /** Every refused CONNECT, auth failures and protocol violations together. */
   refusals: number;
+  /** Publishes beyond the uplink allowance (held, or answered with a disconnect). */
+  rateViolations: number;
 }
 
 // Event payloads ('client-connected', ... in OneNetEmulator's doc comment).
@@ -170,4 +249,5 @@ export interface OneNetEmulatorEvents {
   reply: [ReplyEvent];
   subscribed: [SubscribedEvent];
   downlink: [DownlinkEvent];
+  'rate-limited': [RateViolationRecord];
 }

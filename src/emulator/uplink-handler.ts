@@ -11,14 +11,15 @@ import {
   type TopicAddress,
   type TopicKind,
 } from '../protocol';
+import { ownIdentityOnly, type BatchDeviceData, type BatchIdentityResolver } from './batch-uplink';
 import type { CustomCommands } from './custom-commands';
 import type { DeviceStore } from './device-store';
 import { describeDevice, previewBytes } from './log-format';
 import type { PendingRequests } from './platform-requests';
-import type { DeviceRegistry } from './registry';
+import { type DeviceRegistry, deviceKeyOf } from './registry';
 import type { RingBuffer } from './ring-buffer';
 import type { Session } from './session';
-import type { EmulatorStats, OneNetEmulatorEvents, UplinkRecord } from './types';
+import type { BatchPostRules, EmulatorStats, OneNetEmulatorEvents, UplinkRecord } from './types';
 import { interpretUplink } from './uplink';
 
 /** The emulator state and callbacks the uplink handler works with; OneNetEmulator provides them. */
@@ -32,6 +33,8 @@ export interface UplinkHost {
   /** Where the emulator's public events are emitted. */
   readonly events: EventEmitter<OneNetEmulatorEvents>;
   readonly log: ((line: string) => void) | undefined;
+  /** Limits and codes of pack/post and history/post (EmulatorOptions.batchPosts). */
+  readonly batchRules: BatchPostRules | undefined;
   /** A timer the emulator owns, cleared by its close(). */
   later(ms: number, action: () => void): void;
 }
@@ -45,6 +48,11 @@ export class UplinkHandler {
   replyDelayMs = 0;
   /** Fault hook failReplies(): the code every otherwise successful device request is answered with. */
   failCode: number | undefined;
+  /**
+   * Who a batch entry's `identity` may name. Today a device's own identity only; gateway
+   * sub-devices (a later issue) plug in here with a resolver that also allows bound sub-devices.
+   */
+  resolveBatchIdentity: BatchIdentityResolver = ownIdentityOnly;
 
   constructor(private readonly host: UplinkHost) {}
 
@@ -53,11 +61,17 @@ export class UplinkHandler {
     const now = Date.now();
     // A copy: aedes' payload may be a view into a larger socket buffer it goes on using.
     const payload = Buffer.from(packet.payload);
-    const outcome = interpretUplink(
-      address.kind,
-      payload,
-      this.host.registry.thingModelOf(session.productId),
-    );
+    const registry = this.host.registry;
+    const batch =
+      address.kind === 'pack-post' || address.kind === 'history-post'
+        ? {
+            self: session.device,
+            modelOf: (productId: string) => registry.thingModelOf(productId),
+            rules: this.host.batchRules,
+            resolveIdentity: this.resolveBatchIdentity,
+          }
+        : undefined;
+    const outcome = interpretUplink(address.kind, payload, registry.thingModelOf(session.productId), batch);
     const record: UplinkRecord = {
       productId: session.productId,
       deviceName: session.deviceName,
@@ -80,9 +94,11 @@ export class UplinkHandler {
       if (code === SUCCESS_CODE && this.failCode !== undefined) {
         code = this.failCode;
       } else if (code === SUCCESS_CODE) {
-        if (outcome.properties) this.host.store.recordProperties(session.deviceKey, outcome.properties, now);
-        if (outcome.events && outcome.id !== undefined)
-          this.host.store.recordEvents(session.deviceKey, outcome.events, outcome.id, now);
+        const id = outcome.id ?? '';
+        if (outcome.properties)
+          this.host.store.recordProperties(session.deviceKey, outcome.properties, now, 'property-post', id);
+        if (outcome.events) this.host.store.recordEvents(session.deviceKey, outcome.events, id, now);
+        if (outcome.batch) this.storeBatch(address.kind, outcome.batch, id, now);
       }
       if (this.host.log) {
         const detail = outcome.reason
@@ -105,6 +121,21 @@ export class UplinkHandler {
       // through a data-parsing script's downlink function ("如果未对平台响应结果进行处理，则平台不会下发响应给
       // 设备", [DOC-IOT] script/example-mqtt.md); the emulator runs no script, so it never answers.
       this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${previewBytes(payload)}`);
+    }
+  }
+
+  /** Every value of a batch post, with its time; events join the event log. */
+  private storeBatch(kind: TopicKind, devices: readonly BatchDeviceData[], id: string, now: number): void {
+    const store = this.host.store;
+    for (const { device, properties, events } of devices) {
+      const key = deviceKeyOf(device);
+      for (const [identifier, values] of Object.entries(properties)) {
+        if (kind === 'pack-post')
+          store.recordProperties(key, { [identifier]: values[0]! }, now, 'pack-post', id);
+        else store.recordHistory(key, identifier, values, now, id);
+      }
+      for (const [identifier, values] of Object.entries(events))
+        for (const value of values) store.recordEvent(key, identifier, value, id, now);
     }
   }
 

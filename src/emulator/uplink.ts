@@ -23,6 +23,7 @@ import {
   type ThingModel,
   type ThingModelViolation,
 } from '../protocol/thing-model';
+import { interpretBatchPost, type BatchContext, type BatchDeviceData } from './batch-uplink';
 
 /**
  * What a device publish means, decided from its topic kind and payload alone (no I/O), so the
@@ -43,6 +44,8 @@ export type UplinkOutcome =
       properties?: Record<string, TimedValue>;
       /** Valid events to log. */
       events?: Record<string, TimedValue>;
+      /** pack/post and history/post: the values of every device entry, with their times. */
+      batch?: BatchDeviceData[];
       /** data for the reply (desired/get answers `{}`: the emulator keeps no desired values). */
       replyData?: unknown;
     }
@@ -103,10 +106,12 @@ function checked(violation: ThingModelViolation | undefined): { code: number; re
   return violation ? { code: violation.code, reason: violation.reason } : { code: SUCCESS_CODE };
 }
 
+/** `batch` is needed for pack/post and history/post only: who sent them, and their rules. */
 export function interpretUplink(
   kind: TopicKind,
   payload: Buffer,
   model: ThingModel | undefined,
+  batch?: BatchContext,
 ): UplinkOutcome {
   if (isCustomTopicKind(kind)) return { type: 'custom', payload };
   if (isPlatformReplyKind(kind)) {
@@ -165,17 +170,29 @@ export function interpretUplink(
         code: SUCCESS_CODE,
       };
     }
-    default: {
-      // Pack, history and gateway requests: acknowledged after the common checks only.
-      const parsed = parseGenericRequest(payload);
-      if (!parsed.ok) return refused(payload, parsed.code, parsed.reason);
+    case 'pack-post':
+    case 'history-post': {
+      if (!batch) break;
+      const verdict = interpretBatchPost(kind, payload, batch);
+      if (!verdict.ok) return refused(payload, verdict.code, verdict.reason, verdict.id);
       return {
         type: 'request',
-        replyId: parsed.value.id,
-        id: parsed.value.id,
-        payload: parsed.value,
+        replyId: verdict.id,
+        id: verdict.id,
+        payload: verdict.payload,
         code: SUCCESS_CODE,
+        batch: verdict.devices,
       };
     }
   }
+  // Gateway requests (and batch posts without a context): acknowledged after the common checks only.
+  const parsed = parseGenericRequest(payload);
+  if (!parsed.ok) return refused(payload, parsed.code, parsed.reason);
+  return {
+    type: 'request',
+    replyId: parsed.value.id,
+    id: parsed.value.id,
+    payload: parsed.value,
+    code: SUCCESS_CODE,
+  };
 }

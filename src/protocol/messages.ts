@@ -174,8 +174,11 @@ function assertValid(error: string | undefined): void {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-/** The device-log code OneNET records for each kind of bad message (§3.2). */
-export type RejectionCode = 301 | 302 | 309 | 312;
+/**
+ * The device-log code OneNET records for each kind of bad message (§3.2); 307 ("invalid pid or
+ * devName") names a bad device identity in a batch post (batch-posts.ts).
+ */
+export type RejectionCode = 301 | 302 | 307 | 309 | 312;
 
 export type ParseResult<T> =
   { ok: true; value: T } | { ok: false; code: RejectionCode; reason: string; id?: string };
@@ -199,11 +202,12 @@ function parseJsonObject(payload: Buffer | string): ParseResult<Record<string, u
   return { ok: true, value: parsed };
 }
 
-type ParamsCheck<P> = (
+export type ParamsCheck<P> = (
   params: unknown,
 ) => { ok: true; params: P } | { ok: false; code: RejectionCode; reason: string };
 
-function parseRequest<P>(
+/** The common request envelope `{id, version?, params}`, with `checkParams` deciding about `params`. */
+export function parseRequest<P>(
   payload: Buffer | string,
   checkParams: ParamsCheck<P>,
 ): ParseResult<ThingRequest<P>> {

@@ -19,6 +19,8 @@ export function closeRawClients(): void {
 export class RawMqttClient {
   /** Every packet received from the emulator, in order. */
   readonly received: Packet[] = [];
+  /** When each packet of `received` arrived (ms), at the same index. */
+  readonly receivedAt: number[] = [];
   private closedFlag = false;
   private readonly closeWaiters: Array<() => void> = [];
   private readonly packetWaiters: Array<{ cmd: string; resolve: (packet: Packet) => void }> = [];
@@ -27,6 +29,7 @@ export class RawMqttClient {
     const parser = createParser({ protocolVersion: 4 });
     parser.on('packet', (packet: Packet) => {
       this.received.push(packet);
+      this.receivedAt.push(Date.now());
       for (const waiter of this.packetWaiters.filter((w) => w.cmd === packet.cmd)) {
         this.packetWaiters.splice(this.packetWaiters.indexOf(waiter), 1);
         waiter.resolve(packet);
