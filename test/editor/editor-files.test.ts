@@ -130,7 +130,6 @@ const SHARED_KEYS: Record<string, string> = {
   'onenet-device.status.closed': 'closed',
   'onenet-device.status.no-device': 'no device configured',
   'onenet-device.status.sent': 'sent',
-  'onenet-device.status.error': 'error',
   'onenet-device.status.replied': 'replied __code__',
   'onenet-device.warn.duplicate-identity':
     '__count__ device config nodes use the same OneNET device __device__; they share one connection (OneNET allows one login per device)',

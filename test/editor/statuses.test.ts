@@ -14,7 +14,7 @@ import {
 
 /**
  * The statuses a user reads about (the README's status table, the Status section of each node's help)
- * and the statuses the runtime shows (the `status.*` texts of our catalogues plus the core
+ * and the statuses the runtime shows (the `status.*` and `status.failed.*` texts of our catalogues plus the core
  * connecting / connected / disconnected) must be the same set, in both languages.
  */
 
@@ -54,7 +54,7 @@ function catalogueStatuses(language: Language): CatalogueStatus[] {
   const statuses: CatalogueStatus[] = [];
   for (const set of nodeSets()) {
     for (const [key, text] of flatten(readCatalog(language, set))) {
-      if (!/^[^.]+\.status\.[^.]+$/.test(key) || typeof text !== 'string') continue;
+      if (!/^[^.]+\.status\.(failed\.)?[^.]+$/.test(key) || typeof text !== 'string') continue;
       statuses.push({ key: key.split('.').pop() ?? key, text, pattern: patternOf(text) });
     }
   }
