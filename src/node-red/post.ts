@@ -20,6 +20,8 @@ export interface PostInfo {
   code?: number;
   message: string;
   latencyMs?: number;
+  /** How many flow messages the uplink that carried this one's values carried (1: not merged). */
+  merged?: number;
   reason?: string;
   /** On failure: whether the post left Node-RED (true: it may have reached OneNET). */
   sent?: boolean;
