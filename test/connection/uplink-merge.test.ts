@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import type { OneNetRequestError, RequestOutcome } from '../../src/connection';
 import { TokenBucket } from '../../src/connection/token-bucket';
 import {
   hasHistory,
@@ -11,6 +10,8 @@ import {
 import type { RequestEntry } from '../../src/connection/uplink-types';
 
 /** The merge rules of the uplink scheduler, on entries built by hand (issue "Uplink scheduler"). */
+
+function noop(): void {}
 
 let seq = 0;
 function entry(
@@ -32,8 +33,8 @@ function entry(
     waitReply: true,
     timeoutMs: 5000,
     createdAt,
-    resolve: (_outcome: RequestOutcome) => undefined,
-    reject: (_error: OneNetRequestError) => undefined,
+    resolve: noop,
+    reject: noop,
     values: timed,
     seq: seq,
     carriers: 0,
