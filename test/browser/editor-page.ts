@@ -266,6 +266,14 @@ export class EditorPage {
     return (await label.count()) === 0 ? '' : ((await label.textContent()) ?? '').trim();
   }
 
+  /** The shape and colour of the status under a canvas node, e.g. 'ring-red' ('' while it has none). */
+  async statusShape(id: string): Promise<string> {
+    const shape = this.canvasNode(id).locator('.red-ui-flow-node-status');
+    if ((await shape.count()) === 0 || !(await shape.isVisible())) return '';
+    const classes = (await shape.getAttribute('class')) ?? '';
+    return /red-ui-flow-node-status-(\w+-\w+)/.exec(classes)?.[1] ?? '';
+  }
+
   /** Waits until the status under a canvas node matches `expected`. */
   async waitForStatus(id: string, expected: RegExp, timeoutMs = 15_000): Promise<void> {
     await this.until(
