@@ -11,9 +11,19 @@ function artifactDir(nodeRedVersion: string): string {
   return join(REPO_ROOT, 'test-artifacts', 'browser', `node-red-${nodeRedVersion.split('.')[0]}`);
 }
 
-/** Empties this generation's folder, so what is there afterwards all comes from one run. */
+/** Generations whose folder this process has emptied already. */
+const emptied = new Set<string>();
+
+/**
+ * Empties this generation's folder, so what is there afterwards all comes from one run. Once per
+ * process: every test file starts its own editor session, and a later file must not delete the
+ * screenshots of the files before it.
+ */
 export function resetArtifacts(nodeRedVersion: string): void {
-  rmSync(artifactDir(nodeRedVersion), { recursive: true, force: true });
+  const dir = artifactDir(nodeRedVersion);
+  if (emptied.has(dir)) return;
+  emptied.add(dir);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export function artifactPath(nodeRedVersion: string, name: string): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployFlows } from '../../src/demo/node-red-process';
+import { deployFlows, getFlows } from '../../src/demo/node-red-process';
 import { message, type Lang } from './catalogs';
 import { EditorPage } from './editor-page';
 import { startEditorSession, type EditorSession } from './editor-session';
@@ -136,6 +136,77 @@ describe('the device dialog and the help sidebar in a real browser', function ()
       });
     });
   }
+
+  it('offers the uplink rate on the connection tab, says why a value is refused, and saves a good one', async () => {
+    const device = session.handMadeDevice;
+    await withEditor('uplink-rate', async (editor) => {
+      const id = await editor.dragIn('onenet-property-post');
+      await editor.openForm(id);
+      await editor.addDeviceConfig();
+      await editor.showDeviceTab('connection');
+      const field = editor.page.locator('#node-config-input-uplinkRate');
+      await field.waitFor({ state: 'visible' });
+      assert.equal(
+        await editor.fieldLabel('node-config-input-uplinkRate'),
+        text('en-US', 'label.uplinkRate'),
+      );
+      assert.equal(
+        await field.getAttribute('placeholder'),
+        '1',
+        'the placeholder shows the default, 1 a second',
+      );
+      assert.equal(await field.inputValue(), '', 'empty by default (meaning 1)');
+      assert.equal(await reasonUnder(editor, 'uplinkRate'), '', 'a new dialog shows no reason yet');
+      assert.ok(!(await editor.invalidInputs()).includes('node-config-input-uplinkRate'), 'empty is fine');
+
+      for (const bad of ['fast', '-1', '1001']) {
+        await editor.fillField('#node-config-input-uplinkRate', bad);
+        await waitForReason(editor, 'uplinkRate', text('en-US', 'invalid.uplinkRate'));
+        assert.ok(
+          (await editor.invalidInputs()).includes('node-config-input-uplinkRate'),
+          `"${bad}" is marked invalid`,
+        );
+      }
+      await editor.screenshot('config-dialog-uplink-rate-reason-en-US');
+      await editor.fillField('#node-config-input-uplinkRate', '');
+      await waitForReason(editor, 'uplinkRate', '');
+
+      await editor.showDeviceTab('device');
+      await editor.fillDeviceForm({
+        name: 'rate device',
+        productId: device.productId,
+        deviceName: device.deviceName,
+        key: device.key,
+        tls: false,
+        host: session.emulator.host,
+        port: String(session.emulator.port),
+        uplinkRate: '2.5',
+      });
+      await waitForReason(editor, 'uplinkRate', '');
+      assert.deepEqual(await editor.invalidInputs(), []);
+      await editor.closeConfigForm('ok');
+      await editor.closeForm('ok');
+      assert.match(await editor.deploy(), /Successfully deployed/);
+      // The runtime took the value: a rate it refused would show "device config error" instead.
+      await editor.waitForStatus(id, /^connected$/);
+
+      const exported = await editor.exportAllFlows();
+      const config = exported.find((n) => n.type === 'onenet-device' && n.name === 'rate device');
+      assert.equal(config?.uplinkRate, '2.5', 'the export carries the uplink rate');
+      const deployed = (await getFlows(session.url)).find((n) => n.type === 'onenet-device');
+      assert.equal(deployed?.uplinkRate, '2.5', 'and so does the deployed flow');
+
+      // Opened again, the dialog shows the saved value, accepted.
+      await editor.openForm(id);
+      await editor.page.locator('#node-input-btn-device-edit').click();
+      await editor.page.locator('#node-config-input-productId').waitFor({ state: 'visible' });
+      await editor.showDeviceTab('connection');
+      assert.equal(await field.inputValue(), '2.5');
+      assert.equal(await reasonUnder(editor, 'uplinkRate'), '');
+      await editor.closeConfigForm('cancel');
+      await editor.closeForm('cancel');
+    });
+  });
 
   it('wraps long inline code in the help at the default sidebar width', async () => {
     await withEditor('help-wrap', async (editor) => {

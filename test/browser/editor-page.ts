@@ -25,6 +25,7 @@ export interface DeviceForm {
   tls?: boolean;
   host?: string;
   port?: string;
+  uplinkRate?: string;
 }
 
 export class EditorPage {
@@ -146,11 +147,13 @@ export class EditorPage {
     if (form.productId !== undefined) await this.fillField('#node-config-input-productId', form.productId);
     if (form.deviceName !== undefined) await this.fillField('#node-config-input-deviceName', form.deviceName);
     if (form.key !== undefined) await this.fillField('#node-config-input-key', form.key);
-    if (form.tls === undefined && form.host === undefined && form.port === undefined) return;
+    const connection = [form.tls, form.host, form.port, form.uplinkRate];
+    if (connection.every((value) => value === undefined)) return;
     await this.showDeviceTab('connection');
     if (form.tls !== undefined) await this.page.setChecked('#node-config-input-tls', form.tls);
     if (form.host !== undefined) await this.fillField('#node-config-input-host', form.host);
     if (form.port !== undefined) await this.fillField('#node-config-input-port', form.port);
+    if (form.uplinkRate !== undefined) await this.fillField('#node-config-input-uplinkRate', form.uplinkRate);
     await this.showDeviceTab('device');
   }
 
@@ -223,6 +226,27 @@ export class EditorPage {
     }
   }
 
+  /**
+   * Main menu > Export > all flows, as a user copies flows out: the JSON the dialog offers (credentials
+   * are never in it). The dialog is closed again.
+   */
+  async exportAllFlows(): Promise<Array<{ id: string; type: string; [key: string]: unknown }>> {
+    const page = this.page;
+    await page.locator('#red-ui-header-button-sidemenu').click();
+    await page.locator('#menu-item-export').click();
+    await page.locator('#red-ui-clipboard-dialog-export-rng-full').click();
+    const text = page.locator('#red-ui-clipboard-dialog-export-text');
+    // The JSON is filled in for the chosen range once the dialog has laid it out.
+    let json = '';
+    await this.until('the export dialog to hold all flows', async () => {
+      json = await text.inputValue();
+      return json.startsWith('[') && json.includes('"type":"tab"');
+    });
+    await page.locator('#red-ui-clipboard-dialog-cancel').click();
+    await text.waitFor({ state: 'hidden' });
+    return JSON.parse(json) as Array<{ id: string; type: string }>;
+  }
+
   /** The newest notification (deploy results, warnings, import summaries). */
   get notification(): Locator {
     return this.page.locator('.red-ui-notification').last();
@@ -240,6 +264,14 @@ export class EditorPage {
   async statusText(id: string): Promise<string> {
     const label = this.canvasNode(id).locator('.red-ui-flow-node-status-label');
     return (await label.count()) === 0 ? '' : ((await label.textContent()) ?? '').trim();
+  }
+
+  /** The shape and colour of the status under a canvas node, e.g. 'ring-red' ('' while it has none). */
+  async statusShape(id: string): Promise<string> {
+    const shape = this.canvasNode(id).locator('.red-ui-flow-node-status');
+    if ((await shape.count()) === 0 || !(await shape.isVisible())) return '';
+    const classes = (await shape.getAttribute('class')) ?? '';
+    return /red-ui-flow-node-status-(\w+-\w+)/.exec(classes)?.[1] ?? '';
   }
 
   /** Waits until the status under a canvas node matches `expected`. */

@@ -29,21 +29,33 @@ export interface EditorSession {
   close(): Promise<void>;
 }
 
+export interface EditorSessionOptions {
+  /**
+   * The language of the Node-RED runtime (settings.lang), which composes texts such as a failure
+   * status; default: what Node-RED takes from the environment (LC_ALL, LC_MESSAGES, LANG), else en-US.
+   * The editor's language is the user's choice in the browser (EditorPage.switchLanguage).
+   */
+  runtimeLang?: string;
+}
+
 // Telemetry off: Node-RED 4.1+ would otherwise open an "update notifications" dialog over the editor.
-const SETTINGS = `module.exports = {
-  uiHost: '127.0.0.1',
+function settingsFile(options: EditorSessionOptions): string {
+  const lang = options.runtimeLang === undefined ? '' : `\n  lang: ${JSON.stringify(options.runtimeLang)},`;
+  return `module.exports = {
+  uiHost: '127.0.0.1',${lang}
   credentialSecret: 'browser-tests',
   telemetry: { enabled: false },
   editorTheme: { tours: false, projects: { enabled: false } },
   logging: { console: { level: 'warn', metrics: false, audit: false } },
 };
 `;
+}
 
 function randomKey(): string {
   return randomBytes(32).toString('base64');
 }
 
-export async function startEditorSession(): Promise<EditorSession> {
+export async function startEditorSession(options: EditorSessionOptions = {}): Promise<EditorSession> {
   // Before the slow part: without a browser the suite must fail at once and say why.
   assertChromiumInstalled();
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -51,7 +63,7 @@ export async function startEditorSession(): Promise<EditorSession> {
     for (const cleanup of cleanups.reverse()) await cleanup();
   };
   try {
-    const install = installPackedPackage(SETTINGS);
+    const install = installPackedPackage(settingsFile(options));
     cleanups.push(() => rmSync(install.workDir, { recursive: true, force: true }));
 
     const handMadeDevice = { productId: 'BrowserProd', deviceName: 'browser-dev-1', key: randomKey() };

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import ts from 'typescript';
+import { toDeviceSettings } from '../../src/node-red/device-settings';
 import { deviceNameError, identifierError, productIdError } from '../../src/protocol';
 import {
   ICONS_DIR,
@@ -49,6 +50,7 @@ const GOOD: Record<string, Record<string, unknown[]>> = {
     tokenTtl: ['', 60, '2592000'],
     keepalive: ['', 10, '120', 1800],
     offlinePolicy: ['fail', 'queue'],
+    uplinkRate: ['', ' ', 0, '0', 1, '1', '0.5', '.5', 2.5, '10', ' 20 ', '1000', 1000],
     tlsConfig: ['', 'tls1'],
   },
   'onenet-property-post': { device: ['cfg1'], timeout: [1, '5000', 60000] },
@@ -75,6 +77,7 @@ const BAD: Record<string, Record<string, unknown[]>> = {
     tokenTtl: [59, 0, 'forever', -60, 1.5],
     keepalive: [5, '9', 1801, 'x', 1.5, -120],
     offlinePolicy: ['', 'drop', undefined],
+    uplinkRate: ['fast', '-1', -1, '1000.5', 1001, '1e2', '0x10', '1/s', '1 000', 'Infinity', 'NaN', '1,5'],
   },
   'onenet-property-post': { device: ['', undefined], timeout: [0, '', '-1', 'abc', 1.5, undefined] },
   'onenet-event-post': {
@@ -434,6 +437,32 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
         fc.property(text, (value) => {
           assert.equal(accepted(device, 'productId', value), productIdError(value) === undefined, value);
           assert.equal(accepted(device, 'deviceName', value), deviceNameError(value) === undefined, value);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('uplink rate: what the dialog accepts, the runtime reads as that many messages a second', () => {
+      const device = onlyRegistration('onenet-device', 'en-US');
+      const runtimeRate = (value: string): number | undefined => {
+        try {
+          return toDeviceSettings(
+            { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1', uplinkRate: value },
+            'a2V5',
+          ).options.uplinkRate;
+        } catch {
+          return undefined;
+        }
+      };
+      const rates = fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'0123456789.-e x'.split('')), maxLength: 8 }),
+        fc.double({ min: 0, max: 1100, noNaN: true }).map(String),
+      );
+      fc.assert(
+        fc.property(rates, (value) => {
+          if (!accepted(device, 'uplinkRate', value)) return;
+          const expected = value.trim() === '' ? 1 : Number(value);
+          assert.equal(runtimeRate(value), expected, value);
         }),
         { numRuns: 500 },
       );
