@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployFlows, getFlows } from '../../src/demo/node-red-process';
+import { getFlows } from '../../src/demo/node-red-process';
 import { message, type Lang } from './catalogs';
-import { EditorPage } from './editor-page';
-import { startEditorSession, type EditorSession } from './editor-session';
+import type { EditorPage } from './editor-page';
+import { useEditorSession } from './editor-suite';
 
 /**
  * What the device dialog and the help sidebar tell a user, in a real browser: the reason a key is
@@ -37,37 +37,13 @@ function headingSlugs(markdown: string): string[] {
 
 describe('the device dialog and the help sidebar in a real browser', function () {
   this.timeout(60_000);
-  let session: EditorSession;
-
-  before(async function () {
-    this.timeout(180_000);
-    session = await startEditorSession();
-  });
-
-  after(async () => {
-    await session?.close();
-  });
-
-  beforeEach(async () => {
-    await deployFlows(session.url, []);
-  });
-
-  async function withEditor(name: string, body: (editor: EditorPage) => Promise<void>) {
-    const editor = await EditorPage.open(session);
-    try {
-      await body(editor);
-      assert.deepEqual(editor.pageErrors, [], 'uncaught errors in the editor page');
-    } catch (error) {
-      await editor.screenshot(`failed-${name}`).catch(() => undefined);
-      throw error;
-    } finally {
-      await editor.close();
-    }
-  }
+  const suite = useEditorSession();
+  const { withEditor } = suite;
 
   const text = (lang: Lang, key: string, substitutions: Record<string, string | number> = {}) =>
-    message(session.install.packageDir, lang, 'onenet-device', key).replace(/__(\w+)__/g, (_, name: string) =>
-      String(substitutions[name]),
+    message(suite.session.install.packageDir, lang, 'onenet-device', key).replace(
+      /__(\w+)__/g,
+      (_, name: string) => String(substitutions[name]),
     );
 
   /** The text under a device field that says why its value is refused ('' while none is shown). */
@@ -138,7 +114,7 @@ describe('the device dialog and the help sidebar in a real browser', function ()
   }
 
   it('offers the uplink rate on the connection tab, says why a value is refused, and saves a good one', async () => {
-    const device = session.handMadeDevice;
+    const device = suite.session.handMadeDevice;
     await withEditor('uplink-rate', async (editor) => {
       const id = await editor.dragIn('onenet-property-post');
       await editor.openForm(id);
@@ -178,8 +154,8 @@ describe('the device dialog and the help sidebar in a real browser', function ()
         deviceName: device.deviceName,
         key: device.key,
         tls: false,
-        host: session.emulator.host,
-        port: String(session.emulator.port),
+        host: suite.session.emulator.host,
+        port: String(suite.session.emulator.port),
         uplinkRate: '2.5',
       });
       await waitForReason(editor, 'uplinkRate', '');
@@ -193,7 +169,7 @@ describe('the device dialog and the help sidebar in a real browser', function ()
       const exported = await editor.exportAllFlows();
       const config = exported.find((n) => n.type === 'onenet-device' && n.name === 'rate device');
       assert.equal(config?.uplinkRate, '2.5', 'the export carries the uplink rate');
-      const deployed = (await getFlows(session.url)).find((n) => n.type === 'onenet-device');
+      const deployed = (await getFlows(suite.session.url)).find((n) => n.type === 'onenet-device');
       assert.equal(deployed?.uplinkRate, '2.5', 'and so does the deployed flow');
 
       // Opened again, the dialog shows the saved value, accepted.
@@ -249,8 +225,8 @@ describe('the device dialog and the help sidebar in a real browser', function ()
 
   it("links each node's help to the README's troubleshooting section, which exists", async () => {
     const readme = {
-      'en-US': headingSlugs(readFileSync(join(session.install.packageDir, 'README.md'), 'utf8')),
-      'zh-CN': headingSlugs(readFileSync(join(session.install.packageDir, 'README.zh-CN.md'), 'utf8')),
+      'en-US': headingSlugs(readFileSync(join(suite.session.install.packageDir, 'README.md'), 'utf8')),
+      'zh-CN': headingSlugs(readFileSync(join(suite.session.install.packageDir, 'README.zh-CN.md'), 'utf8')),
     };
     const linkText: Record<Lang, string> = { 'en-US': 'troubleshooting', 'zh-CN': '常见问题' };
     await withEditor('help-links', async (editor) => {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { deployFlows, getFlows } from '../../src/demo/node-red-process';
+import { getFlows } from '../../src/demo/node-red-process';
 import type { EmulatorDevice } from '../../src/emulator';
 import { REPO_ROOT, waitFor } from '../support/packed-install';
 import { CHINESE, FLOW_NODE_TYPES, helpIntro, ICONS, message, type Lang } from './catalogs';
-import { EditorPage } from './editor-page';
-import { startEditorSession, type EditorSession } from './editor-session';
+import { useEditorSession } from './editor-suite';
 
 /**
  * The editor in a real browser, as a user meets it: the packed package installed into a real
@@ -16,54 +15,27 @@ import { startEditorSession, type EditorSession } from './editor-session';
 
 describe('the editor in a real browser', function () {
   this.timeout(60_000);
-  let session: EditorSession;
-
-  before(async function () {
-    this.timeout(180_000);
-    session = await startEditorSession();
-  });
-
-  after(async () => {
-    await session?.close();
-  });
-
-  // Every test starts from an empty deployed workspace and a fresh editor tab.
-  beforeEach(async () => {
-    await deployFlows(session.url, []);
-  });
-
-  /** Opens a tab, runs `body`, keeps a screenshot when it fails, and checks the page threw nothing. */
-  async function withEditor(name: string, body: (editor: EditorPage) => Promise<void>) {
-    const editor = await EditorPage.open(session);
-    try {
-      await body(editor);
-      assert.deepEqual(editor.pageErrors, [], 'uncaught errors in the editor page');
-    } catch (error) {
-      await editor.screenshot(`failed-${name}`).catch(() => undefined);
-      throw error;
-    } finally {
-      await editor.close();
-    }
-  }
+  const suite = useEditorSession();
+  const { withEditor } = suite;
 
   const text = (lang: Lang, type: string, key: string) =>
-    message(session.install.packageDir, lang, type, key);
+    message(suite.session.install.packageDir, lang, type, key);
   const deviceFields = (device: EmulatorDevice, name: string) => ({
     name,
     productId: device.productId,
     deviceName: device.deviceName,
     key: device.key,
     tls: false,
-    host: session.emulator.host,
-    port: String(session.emulator.port),
+    host: suite.session.emulator.host,
+    port: String(suite.session.emulator.port),
   });
 
   it('is the editor of the Node-RED under test', async () => {
     await withEditor('version', async (editor) => {
       const version = await editor.version();
       assert.ok(
-        version.startsWith(session.nodeRedVersion),
-        `editor says ${version}, expected ${session.nodeRedVersion}`,
+        version.startsWith(suite.session.nodeRedVersion),
+        `editor says ${version}, expected ${suite.session.nodeRedVersion}`,
       );
     });
   });
@@ -82,10 +54,13 @@ describe('the editor in a real browser', function () {
         assert.equal(await node.getAttribute('data-palette-label'), text('en-US', type, 'paletteLabel'));
         const icon = await node.locator('.red-ui-palette-icon-container').getAttribute('data-palette-icon');
         assert.equal(icon, `icons/@iot-flows/node-red-onenet/${ICONS[type]}`, `${type} icon`);
-        const served = await editor.page.request.get(`${session.url}/${icon}`);
+        const served = await editor.page.request.get(`${suite.session.url}/${icon}`);
         assert.equal(served.status(), 200, `${icon} is served`);
         assert.match(served.headers()['content-type'] ?? '', /svg/);
-        const shipped = readFileSync(join(session.install.packageDir, 'nodes', 'icons', ICONS[type]), 'utf8');
+        const shipped = readFileSync(
+          join(suite.session.install.packageDir, 'nodes', 'icons', ICONS[type]),
+          'utf8',
+        );
         assert.equal(await served.text(), shipped, `${icon} is the shipped icon`);
       }
       // The config node lives in the configuration-nodes sidebar, never in the palette.
@@ -161,13 +136,13 @@ describe('the editor in a real browser', function () {
       assert.match(warning, /not properly configured/);
       assert.match(warning, /onenet-device/);
       await editor.notification.getByRole('button', { name: 'Cancel' }).click();
-      const deployed = await getFlows(session.url);
+      const deployed = await getFlows(suite.session.url);
       assert.ok(!deployed.some((n) => n.type.startsWith('onenet-')), 'nothing was deployed');
     });
   });
 
   it('creates a device config node with good values, deploys, and the node shows connected', async () => {
-    const device = session.handMadeDevice;
+    const device = suite.session.handMadeDevice;
     await withEditor('config-valid', async (editor) => {
       const id = await editor.dragIn('onenet-property-post');
       await editor.openForm(id);
@@ -185,7 +160,7 @@ describe('the editor in a real browser', function () {
       assert.match(await editor.deploy(), /Successfully deployed/);
       await editor.waitForStatus(id, /^connected$/);
       assert.ok(
-        session.emulator.connections().some((c) => c.deviceName === device.deviceName),
+        suite.session.emulator.connections().some((c) => c.deviceName === device.deviceName),
         'the emulator saw the device log in',
       );
 
@@ -197,12 +172,12 @@ describe('the editor in a real browser', function () {
       await entry.waitFor({ state: 'visible' });
       assert.equal((await entry.innerText()).replace(/\s+/g, ' ').trim(), 'browser device 1', 'one user');
 
-      const exported = JSON.stringify(await getFlows(session.url));
+      const exported = JSON.stringify(await getFlows(suite.session.url));
       assert.ok(
         exported.includes('browser device') && !exported.includes(device.key),
         'the key stays out of the flows',
       );
-      assert.ok(!session.nodeRedLog.join('\n').includes(device.key), 'the key stays out of the log');
+      assert.ok(!suite.session.nodeRedLog.join('\n').includes(device.key), 'the key stays out of the log');
     });
   });
 
@@ -211,13 +186,15 @@ describe('the editor in a real browser', function () {
       const id = await editor.dragIn('onenet-property-post');
       await editor.canvasNode(id).click();
       await editor.invoke('core:show-help-tab');
-      const intro = helpIntro(session.install.packageDir, 'en-US', 'onenet-property-post');
-      await editor.page.getByText(intro).waitFor({ state: 'visible' });
+      const intro = helpIntro(suite.session.install.packageDir, 'en-US', 'onenet-property-post');
+      await editor.page.getByText(intro).first().waitFor({ state: 'visible' });
       await editor.screenshot('help-sidebar-en-US');
       for (const type of ['onenet-device', ...FLOW_NODE_TYPES]) {
         await editor.showHelp(type);
+        // While the sidebar swaps one help page for the next, both may be in the page for a moment.
         await editor.page
-          .getByText(helpIntro(session.install.packageDir, 'en-US', type))
+          .getByText(helpIntro(suite.session.install.packageDir, 'en-US', type))
+          .first()
           .waitFor({ state: 'visible' });
       }
     });
@@ -252,7 +229,7 @@ describe('the editor in a real browser', function () {
         await editor.validationMessage('#node-config-input-productId'),
         text('zh-CN', 'onenet-device', 'invalid.productId'),
       );
-      await editor.fillDeviceForm(deviceFields(session.handMadeDevice, '浏览器测试设备'));
+      await editor.fillDeviceForm(deviceFields(suite.session.handMadeDevice, '浏览器测试设备'));
       await editor.page.locator('#node-config-input-name').hover();
       await editor.screenshot('config-dialog-zh-CN');
       await editor.closeConfigForm('ok');
@@ -260,9 +237,9 @@ describe('the editor in a real browser', function () {
 
       await editor.canvasNode(id).click();
       await editor.invoke('core:show-help-tab');
-      const intro = helpIntro(session.install.packageDir, 'zh-CN', 'onenet-property-post');
+      const intro = helpIntro(suite.session.install.packageDir, 'zh-CN', 'onenet-property-post');
       assert.match(intro, CHINESE);
-      await editor.page.getByText(intro).waitFor({ state: 'visible' });
+      await editor.page.getByText(intro).first().waitFor({ state: 'visible' });
     });
   });
 
@@ -270,7 +247,7 @@ describe('the editor in a real browser', function () {
     const example = basename(file, '.json');
     it(`imports the example "${example}" from Import > Examples`, async () => {
       const flow = JSON.parse(
-        readFileSync(join(session.install.packageDir, 'examples', file), 'utf8'),
+        readFileSync(join(suite.session.install.packageDir, 'examples', file), 'utf8'),
       ) as Array<{
         id: string;
         type: string;
@@ -298,7 +275,7 @@ describe('the editor in a real browser', function () {
   }
 
   it('runs an imported example against the emulator once the device key is entered', async () => {
-    const device = session.exampleDevice;
+    const device = suite.session.exampleDevice;
     await withEditor('example-running', async (editor) => {
       await editor.importExample('01 - Post a sensor reading every 5 s');
       await editor.showWorkspace('ex01-tab');
@@ -320,8 +297,8 @@ describe('the editor in a real browser', function () {
       }
       await editor.fillDeviceForm({
         key: device.key,
-        host: session.emulator.host,
-        port: String(session.emulator.port),
+        host: suite.session.emulator.host,
+        port: String(suite.session.emulator.port),
       });
       await editor.closeConfigForm('ok');
       await editor.closeForm('ok');
@@ -329,7 +306,7 @@ describe('the editor in a real browser', function () {
 
       const post = await waitFor(
         'a property post from the example',
-        () => session.emulator.uplinks(device).find((u) => u.kind === 'property-post'),
+        () => suite.session.emulator.uplinks(device).find((u) => u.kind === 'property-post'),
         20_000,
       );
       assert.ok(post);
