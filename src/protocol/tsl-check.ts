@@ -24,6 +24,8 @@ export { checkModelValue } from './tsl-check-value';
  * wants conversion can convert and check again. `step` is not checked (UNCONFIRMED whether OneNET does).
  */
 
+const article = (kind: Kind): string => (kind === 'event' ? 'an event' : `a ${kind}`);
+
 type Kind = 'property' | 'event' | 'service';
 
 function lookup(
@@ -52,7 +54,7 @@ function lookup(
       identifier,
       identifier,
       'wrong-kind',
-      `is a ${other} of the thing model, not a ${kind}`,
+      `is ${article(other)} of the thing model, not ${article(kind)}`,
       other,
     );
   else
@@ -62,7 +64,7 @@ function lookup(
       identifier,
       identifier,
       'unknown-identifier',
-      `is not a ${kind} of the thing model`,
+      `is not ${article(kind)} of the thing model`,
       kind,
     );
   return undefined;

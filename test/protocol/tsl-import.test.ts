@@ -1,13 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { importThingModel, type TslDataType, type TslModel } from '../../src/protocol';
-
-export function fixture(name: string): unknown {
-  const file = resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'thing-models', name);
-  return JSON.parse(readFileSync(file, 'utf8'));
-}
+import { fixture, fixturePath } from './tsl-fixtures';
 
 function typeOf(model: TslModel, identifier: string): TslDataType {
   const property = model.properties.find((p) => p.identifier === identifier);
@@ -95,10 +90,7 @@ describe('thing model import: current console export (onenet-next.md §1.2a)', (
   });
 
   it('accepts the JSON text as well as the parsed object', () => {
-    const text = readFileSync(
-      resolve(__dirname, '..', '..', '..', 'test', 'fixtures', 'thing-models', 'current-all-types.json'),
-      'utf8',
-    );
+    const text = readFileSync(fixturePath('current-all-types.json'), 'utf8');
     assert.deepEqual(importThingModel(text), { model, problems: [] });
   });
 });
