@@ -70,9 +70,17 @@ function lookup(
   return undefined;
 }
 
+/** Params that are not an object at all (the callers' types say they are; flows may disagree). */
+function notAnObject(params: unknown, out: Out): boolean {
+  if (isObject(params)) return false;
+  push(out, '', 'params', params, 'type', 'is not an object {identifier: …}', 'object');
+  return true;
+}
+
 /** `thing/property/post` params `{identifier: {value, time?}}`. */
 export function checkModelPropertyPost(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
+  if (notAnObject(params, out)) return out;
   for (const identifier of Object.keys(params)) {
     const property = lookup(model, 'property', identifier, out) as TslProperty | undefined;
     if (!property) continue;
@@ -87,6 +95,7 @@ export function checkModelPropertyPost(model: TslModel, params: Record<string, u
 /** Plain property values `{identifier: value}`: the data of a property get reply. */
 export function checkModelPropertyValues(model: TslModel, values: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
+  if (notAnObject(values, out)) return out;
   for (const identifier of Object.keys(values)) {
     const property = lookup(model, 'property', identifier, out) as TslProperty | undefined;
     if (property) checkModelValue(property.dataType, values[identifier], identifier, identifier, out);
@@ -100,13 +109,18 @@ export function checkModelPropertyIdentifiers(
   identifiers: readonly string[],
 ): ModelViolation[] {
   const out: Out = [];
-  for (const identifier of identifiers) lookup(model, 'property', identifier, out);
+  if (!Array.isArray(identifiers)) {
+    push(out, '', 'params', identifiers, 'type', 'is not a list of identifiers', 'array');
+    return out;
+  }
+  for (const identifier of identifiers) lookup(model, 'property', String(identifier), out);
   return out;
 }
 
 /** A property set from the platform `{identifier: value}`: read-only properties (`accessMode: r`) are refused. */
 export function checkModelPropertySet(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
+  if (notAnObject(params, out)) return out;
   for (const identifier of Object.keys(params)) {
     const property = lookup(model, 'property', identifier, out) as TslProperty | undefined;
     if (!property) continue;
@@ -136,6 +150,7 @@ export function checkModelEventPost(model: TslModel, identifier: string, output:
 /** `thing/event/post` params `{event: {value: {param: v}, time?}}`. */
 export function checkModelEventParams(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
   const out: ModelViolation[] = [];
+  if (notAnObject(params, out)) return out;
   for (const identifier of Object.keys(params)) {
     const entry = params[identifier];
     out.push(...checkModelEventPost(model, identifier, isObject(entry) ? entry.value : entry));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import {
   checkModelEventParams,
   checkModelEventPost,
@@ -293,6 +294,40 @@ describe('thing model checks: messages against an imported export', () => {
     assert.deepEqual(
       checkModelPropertyPost(studio, { door: { value: 1 }, tags: { value: ['abcde'] } }).map((v) => v.rule),
       ['type', 'string-length'],
+    );
+  });
+});
+
+describe('thing model checks: odd input', () => {
+  const { model } = importThingModel(fixture('current-all-types.json'));
+
+  it('params that are not an object are one violation, not an exception', () => {
+    for (const params of [null, 5, 'x', [1]]) {
+      const found = checkModelPropertyPost(model, params as unknown as Record<string, unknown>);
+      assert.deepEqual(
+        found.map((v) => [v.path, v.rule]),
+        [['params', 'type']],
+      );
+    }
+    assert.equal(checkModelPropertyIdentifiers(model, 'temp' as unknown as string[])[0]?.rule, 'type');
+  });
+
+  it('never throw, whatever the values (fuzz)', () => {
+    const identifier = fc.constantFrom(...model.properties.map((p) => p.identifier), 'alarm', 'nope');
+    fc.assert(
+      fc.property(fc.dictionary(identifier, fc.anything()), fc.anything(), (values, output) => {
+        const posts = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
+        for (const found of [
+          checkModelPropertyPost(model, posts),
+          checkModelPropertyValues(model, values),
+          checkModelPropertySet(model, values),
+          checkModelEventPost(model, 'alarm', output),
+          checkModelServiceOutput(model, 'calibrate', output),
+        ]) {
+          for (const v of found) assert.ok(v.value.length <= 40 && typeof v.message === 'string');
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
