@@ -81,8 +81,10 @@ function notAnObject(params: unknown, out: Out): boolean {
 export function checkModelPropertyPost(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
   if (notAnObject(params, out)) return out;
+  const properties = indexOf(model).properties;
   for (const identifier of Object.keys(params)) {
-    const property = lookup(model, 'property', identifier, out) as TslProperty | undefined;
+    const property =
+      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
     if (!property) continue;
     const entry = params[identifier];
     if (!isObject(entry) || !('value' in entry)) {
@@ -96,8 +98,10 @@ export function checkModelPropertyPost(model: TslModel, params: Record<string, u
 export function checkModelPropertyValues(model: TslModel, values: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
   if (notAnObject(values, out)) return out;
+  const properties = indexOf(model).properties;
   for (const identifier of Object.keys(values)) {
-    const property = lookup(model, 'property', identifier, out) as TslProperty | undefined;
+    const property =
+      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
     if (property) checkModelValue(property.dataType, values[identifier], identifier, identifier, out);
   }
   return out;
@@ -121,8 +125,10 @@ export function checkModelPropertyIdentifiers(
 export function checkModelPropertySet(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
   if (notAnObject(params, out)) return out;
+  const properties = indexOf(model).properties;
   for (const identifier of Object.keys(params)) {
-    const property = lookup(model, 'property', identifier, out) as TslProperty | undefined;
+    const property =
+      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
     if (!property) continue;
     if (property.accessMode === 'r')
       push(
