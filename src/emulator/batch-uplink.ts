@@ -8,7 +8,7 @@ import {
   type PackEntry,
   type TimedValue,
 } from '../protocol';
-import { checkEventPost, checkPropertyPost, type ThingModel } from '../protocol/thing-model';
+import type { ProductModel } from './product-model';
 import { describeDevice } from './log-format';
 import type { BatchPostRules, DeviceRef } from './types';
 
@@ -46,7 +46,7 @@ export const ownIdentityOnly: BatchIdentityResolver = (self, identity) =>
 export interface BatchContext {
   /** The device whose topic carried the message. */
   self: DeviceRef;
-  modelOf(productId: string): ThingModel | undefined;
+  modelOf(productId: string): ProductModel | undefined;
   rules: BatchPostRules | undefined;
   resolveIdentity: BatchIdentityResolver;
 }
@@ -128,17 +128,17 @@ function asLists(map: Record<string, TimedValue | TimedValue[]> | undefined): Re
 }
 
 function modelViolation(
-  model: ThingModel,
+  model: ProductModel,
   data: BatchDeviceData,
   path: string,
 ): { code: number; reason: string } | undefined {
   for (const [section, check] of [
-    ['properties', checkPropertyPost],
-    ['events', checkEventPost],
+    ['properties', (params: Record<string, unknown>) => model.propertyPost(params)],
+    ['events', (params: Record<string, unknown>) => model.eventPost(params)],
   ] as const) {
     for (const [identifier, values] of Object.entries(data[section])) {
       for (let j = 0; j < values.length; j++) {
-        const violation = check(model, { [identifier]: values[j]! });
+        const violation = check({ [identifier]: values[j]! });
         if (violation)
           return {
             code: violation.code,

@@ -9,12 +9,16 @@ export interface CliOptions {
   uplinkLimitMode?: 'off' | 'delay' | 'disconnect' | 'ban';
   uplinkBurst?: number;
   banSeconds?: number;
+  /** `--thing-model <productId>=<file>`, repeatable: console export files per product. */
+  thingModels?: Array<{ productId: string; file: string }>;
+  modelReplyCodes?: { unknownIdentifier: number; dataType: number; readOnly?: number };
 }
 
 export const USAGE = `Usage: onenet-emulator --port <n> --devices <file.json> [--host 127.0.0.1]
                       [--tls-key <key.pem> --tls-cert <cert.pem> [--tls-port <n>]]
                       [--uplink-per-second <n> [--uplink-limit-mode delay|disconnect|ban|off]
                        [--uplink-burst <n>] [--ban-seconds <s>]]
+                      [--thing-model <productId>=<export.json>]... [--model-reply-codes 309,302[,313]]
 
   --port <n>          MQTT port; 0 picks a free one (the port is printed)
   --devices <file>    JSON array of {"productId", "deviceName", "key"} (key = base64 device key);
@@ -27,6 +31,10 @@ export const USAGE = `Usage: onenet-emulator --port <n> --devices <file.json> [-
                       disconnect (the connection is closed), ban (closed, and logins refused for a while)
   --uplink-burst <n>  extra publishes allowed on top of one second's n (default 0)
   --ban-seconds <s>   how long ban refuses the device's logins (default 300)
+  --thing-model <productId>=<file>  the product's thing model as the OneNET console exports it
+                      (产品详情 → 查看/导出物模型); posts and requests are checked against it (repeatable)
+  --model-reply-codes <a>,<b>[,<c>]  codes for what a thing model refuses: unknown identifier,
+                      data type, set of a read-only property (default 309,302,313)
 Stop with Ctrl-C.`;
 
 const FLAGS = [
@@ -41,6 +49,8 @@ const FLAGS = [
   '--uplink-limit-mode',
   '--uplink-burst',
   '--ban-seconds',
+  '--thing-model',
+  '--model-reply-codes',
 ];
 const LIMIT_MODES = ['off', 'delay', 'disconnect', 'ban'] as const;
 
@@ -57,13 +67,15 @@ function portNumber(flag: string, text: string | undefined): number {
 
 export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
   const values = new Map<string, string>();
+  const thingModels: Array<{ productId: string; file: string }> = [];
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--help' || flag === '-h') return 'help';
     if (!FLAGS.includes(flag)) throw new UsageError(`unknown option ${flag}`);
     const value = argv[i + 1];
     if (value === undefined || value.startsWith('--')) throw new UsageError(`${flag} needs a value`);
-    values.set(flag, value);
+    if (flag === '--thing-model') thingModels.push(thingModelArg(value));
+    else values.set(flag, value);
     i++;
   }
   const devicesFile = values.get('--devices');
@@ -91,7 +103,22 @@ export function parseCliArgs(argv: readonly string[]): CliOptions | 'help' {
     throw new UsageError('--tls-port needs --tls-key and --tls-cert');
   }
   readUplinkLimit(values, options);
+  if (thingModels.length > 0) options.thingModels = thingModels;
+  const codes = values.get('--model-reply-codes');
+  if (codes !== undefined) {
+    if (!/^\d+,\d+(,\d+)?$/.test(codes))
+      throw new UsageError('--model-reply-codes needs two or three codes, e.g. 309,302,313');
+    const [unknownIdentifier, dataType, readOnly] = codes.split(',').map(Number) as [number, number, number?];
+    options.modelReplyCodes =
+      readOnly === undefined ? { unknownIdentifier, dataType } : { unknownIdentifier, dataType, readOnly };
+  }
   return options;
+}
+
+function thingModelArg(value: string): { productId: string; file: string } {
+  const match = /^([A-Za-z0-9]+)=(.+)$/.exec(value);
+  if (!match) throw new UsageError('--thing-model needs <productId>=<export.json>');
+  return { productId: match[1]!, file: match[2]! };
 }
 
 function wholeNumber(flag: string, text: string, min: number): number {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseCliArgs, USAGE, UsageError, type CliOptions } from './cli-args';
-import { loadDevicesFile } from './devices-file';
+import { loadDevicesFile, loadThingModelFile } from './devices-file';
 import { OneNetEmulator } from './emulator';
 import { clockTime } from './log-format';
 import type { EmulatorOptions } from './types';
@@ -83,6 +83,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { devices, products } = loadDevicesFile(parsed.devicesFile);
     options.devices = devices;
     options.products = products;
+    for (const { productId, file } of parsed.thingModels ?? []) {
+      const thingModel = loadThingModelFile(file);
+      const product = products.find((candidate) => candidate.productId === productId);
+      if (product) product.thingModel = thingModel;
+      else products.push({ productId, thingModel });
+    }
+    if (parsed.modelReplyCodes) options.modelReplyCodes = parsed.modelReplyCodes;
     if (parsed.tls) {
       options.tls = {
         key: readFileSync(parsed.tls.keyFile),

@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isPlainObject } from '../protocol';
-import { parseThingModel } from '../protocol/thing-model';
-import type { EmulatorDevice, EmulatorProduct } from './types';
+import { importProductModel } from './product-model';
+import type { EmulatorDevice, EmulatorProduct, ThingModelSource } from './types';
 
 /**
  * The devices file the CLI reads: a JSON array. Each entry with a `deviceName` is a device
  * `{"productId", "deviceName", "key"}` (`deviceKey` is accepted for `key`). An entry without a
  * `deviceName` describes a product: `{"productId", "accessKey"?, "thingModel"?}`, where
- * `thingModel` is the model object or the path of a JSON file holding it (relative to this file).
+ * `thingModel` is the model object or the path of a JSON file holding it (relative to this file):
+ * the OneNET console's export (产品详情 → 查看/导出物模型, either generation) or the emulator's own
+ * earlier format. It is kept as given; what the importer cannot understand fails the load, naming
+ * where in the model it is.
  */
 export interface DevicesFileContent {
   devices: EmulatorDevice[];
@@ -45,26 +48,35 @@ export function parseDevicesFile(
     }
     if (entry.thingModel !== undefined) {
       const source = typeof entry.thingModel === 'string' ? readModel(entry.thingModel) : entry.thingModel;
-      product.thingModel = parseThingModel(source, `${at}.thingModel`);
+      importProductModel(source, `${at}.thingModel`);
+      product.thingModel = source as ThingModelSource;
     }
     content.products.push(product);
   });
   return content;
 }
 
+function readJson(file: string): unknown {
+  const text = readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    // The parser's message may quote the text around the fault, which could be a key: keep only
+    // where, and do not attach the original as `cause` either.
+    const where = /position \d+/.exec((error as Error).message)?.[0];
+    // eslint-disable-next-line preserve-caught-error
+    throw new Error(`${file} is not valid JSON${where ? ` (at ${where})` : ''}`);
+  }
+}
+
+/** Reads a thing-model file (a console export) and checks that the importer understands all of it. */
+export function loadThingModelFile(path: string): ThingModelSource {
+  const source = readJson(path);
+  importProductModel(source, path);
+  return source as ThingModelSource;
+}
+
 /** Reads and checks a devices file; errors name the entry at fault, never a key. */
 export function loadDevicesFile(path: string): DevicesFileContent {
-  const readJson = (file: string): unknown => {
-    const text = readFileSync(file, 'utf8');
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      // The parser's message may quote the text around the fault, which could be a key: keep only
-      // where, and do not attach the original as `cause` either.
-      const where = /position \d+/.exec((error as Error).message)?.[0];
-      // eslint-disable-next-line preserve-caught-error
-      throw new Error(`${file} is not valid JSON${where ? ` (at ${where})` : ''}`);
-    }
-  };
   return parseDevicesFile(readJson(path), (modelPath) => readJson(resolve(dirname(path), modelPath)));
 }

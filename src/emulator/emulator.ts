@@ -15,12 +15,7 @@ import {
   type ThingReply,
   type TopicAddress,
 } from '../protocol';
-import {
-  checkPropertyGet,
-  checkPropertySet,
-  checkServiceInvoke,
-  type ThingModelViolation,
-} from '../protocol/thing-model';
+import type { ModelVerdict, ProductModel } from './product-model';
 import { BrokerHooks } from './broker-hooks';
 import { CustomCommands } from './custom-commands';
 import { DeviceStore } from './device-store';
@@ -141,6 +136,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
         this.log?.(`TLS handshake failed: ${error.message}`),
       );
     }
+    this.registry.modelCodes = options.modelReplyCodes ?? {};
     for (const product of options.products ?? []) this.registry.addProduct(product);
     for (const device of options.devices ?? []) this.registry.addDevice(device);
   }
@@ -201,7 +197,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
         }
         return undefined;
       },
-      (model) => checkPropertySet(model, params),
+      (model) => model.propertySet(params),
     );
   }
 
@@ -220,7 +216,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
         }
         return undefined;
       },
-      (model) => checkPropertyGet(model, identifiers),
+      (model) => model.propertyGet(identifiers),
     );
   }
 
@@ -236,7 +232,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
         if (!isPlainObject(input)) return 'service input must be an object';
         return valueError(input, 'input');
       },
-      (model) => checkServiceInvoke(model, identifier, input),
+      (model) => model.serviceInvoke(identifier, input),
     );
   }
 
@@ -388,9 +384,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     identifier: string | undefined,
     params: unknown,
     inputProblem: () => string | undefined,
-    modelProblem: (
-      model: NonNullable<ReturnType<DeviceRegistry['thingModelOf']>>,
-    ) => ThingModelViolation | undefined,
+    modelProblem: (model: ProductModel) => ModelVerdict | undefined,
   ): Promise<ThingReply> {
     try {
       const session = this.sessions.get(deviceKeyOf(ref));

@@ -7,7 +7,7 @@ import {
   verifyToken,
   type TokenFields,
 } from '../protocol';
-import type { ThingModel } from '../protocol/thing-model';
+import { ProductModel, importProductModel, type ModelReplyCodes } from './product-model';
 import type { DeviceRef, EmulatorDevice, EmulatorProduct } from './types';
 
 /** The key the emulator files a device under: product id and device name identify it together. */
@@ -35,6 +35,9 @@ function safeFormatReason(reason: string): string {
 export class DeviceRegistry {
   private readonly devices = new Map<string, EmulatorDevice>();
   private readonly products = new Map<string, EmulatorProduct>();
+  private readonly models = new Map<string, ProductModel>();
+  /** The codes refusals by a thing model are answered with (EmulatorOptions.modelReplyCodes). */
+  modelCodes: ModelReplyCodes = {};
 
   addDevice(device: EmulatorDevice): void {
     const problem = productIdError(device.productId) ?? deviceNameError(device.deviceName);
@@ -62,11 +65,17 @@ export class DeviceRegistry {
     if (product.accessKey !== undefined && !isBase64Key(product.accessKey)) {
       throw new Error(`cannot add product ${product.productId}: accessKey must be base64`);
     }
+    const model =
+      product.thingModel === undefined
+        ? undefined
+        : importProductModel(product.thingModel, `product ${product.productId} thingModel`);
     this.products.set(product.productId, { ...product });
+    if (model) this.models.set(product.productId, new ProductModel(model, this.modelCodes));
+    else this.models.delete(product.productId);
   }
 
-  thingModelOf(productId: string): ThingModel | undefined {
-    return this.products.get(productId)?.thingModel;
+  thingModelOf(productId: string): ProductModel | undefined {
+    return this.models.get(productId);
   }
 
   /**

@@ -1,9 +1,18 @@
 import type { ThingReply, TopicKind } from '../protocol';
 import type { ThingModel } from '../protocol/thing-model';
+import type { TslModel } from '../protocol/tsl-types';
+import type { ModelReplyCodes } from './product-model';
 
 /** The public shapes of the emulator; see docs/emulator.md. */
 
-export type { ThingReply, TopicKind, ThingModel };
+export type { ThingReply, TopicKind, ThingModel, TslModel, ModelReplyCodes };
+
+/**
+ * A product's thing model: the OneNET console's export JSON (产品详情 → 查看/导出物模型, either
+ * generation of onenet-next.md §1.2, parsed or as JSON text), a model imported by
+ * importThingModel, or the emulator's own earlier format (ThingModel). All go through the importer.
+ */
+export type ThingModelSource = ThingModel | TslModel | Record<string, unknown> | string;
 
 export interface EmulatorDevice {
   productId: string;
@@ -16,8 +25,12 @@ export interface EmulatorProduct {
   productId: string;
   /** The base64 product access key; a login token signed with it is accepted too (§2.3). */
   accessKey?: string;
-  /** When given, identifiers and value types are checked against it (§3.1, §3.2 codes 302/309). */
-  thingModel?: ThingModel;
+  /**
+   * When given, identifiers and values are checked against it (§3.1; refusals answered with
+   * EmulatorOptions.modelReplyCodes, by default §3.2 codes 309/302, 313 for a read-only set).
+   * A model the importer cannot fully understand is refused when the product is added.
+   */
+  thingModel?: ThingModelSource;
 }
 
 export interface EmulatorOptions {
@@ -48,6 +61,12 @@ export interface EmulatorOptions {
   eventLogLimit?: number;
   /** How many values propertyHistory() keeps per device (oldest dropped first). Default 10000. */
   propertyHistoryLimit?: number;
+  /**
+   * The codes posts, events and platform requests refused by a product's thing model get: unknown
+   * identifier (default 309), data type (302), set of a read-only property (313). Configurable
+   * because the platform's own codes for these are UNCONFIRMED (onenet-next.md §1.5).
+   */
+  modelReplyCodes?: ModelReplyCodes;
   /** Limits and reply codes of `thing/pack/post` and `thing/history/post` (§3.1 #8, #9; see BatchPostRules). */
   batchPosts?: BatchPostRules;
 }

@@ -16,13 +16,7 @@ import {
   type TimedValue,
   type TopicKind,
 } from '../protocol';
-import {
-  checkEventPost,
-  checkPropertyGet,
-  checkPropertyPost,
-  type ThingModel,
-  type ThingModelViolation,
-} from '../protocol/thing-model';
+import type { ModelVerdict, ProductModel } from './product-model';
 import { interpretBatchPost, type BatchContext, type BatchDeviceData } from './batch-uplink';
 
 /**
@@ -102,7 +96,7 @@ function refused(payload: Buffer, code: number, reason: string, id?: string): Up
   return { type: 'request', replyId: id ?? looseId(loose), id, payload: loose, code, reason };
 }
 
-function checked(violation: ThingModelViolation | undefined): { code: number; reason?: string } {
+function checked(violation: ModelVerdict | undefined): { code: number; reason?: string } {
   return violation ? { code: violation.code, reason: violation.reason } : { code: SUCCESS_CODE };
 }
 
@@ -110,7 +104,7 @@ function checked(violation: ThingModelViolation | undefined): { code: number; re
 export function interpretUplink(
   kind: TopicKind,
   payload: Buffer,
-  model: ThingModel | undefined,
+  model: ProductModel | undefined,
   batch?: BatchContext,
 ): UplinkOutcome {
   if (isCustomTopicKind(kind)) return { type: 'custom', payload };
@@ -138,7 +132,7 @@ export function interpretUplink(
       const parsed = parsePropertyPost(payload);
       if (!parsed.ok) return refused(payload, parsed.code, parsed.reason, parsed.id);
       const { id, params } = parsed.value;
-      const verdict = checked(model && checkPropertyPost(model, params));
+      const verdict = checked(model?.propertyPost(params));
       const outcome: UplinkOutcome = { type: 'request', replyId: id, id, payload: parsed.value, ...verdict };
       if (verdict.code === SUCCESS_CODE) outcome.properties = params;
       return outcome;
@@ -147,7 +141,7 @@ export function interpretUplink(
       const parsed = parseEventPost(payload);
       if (!parsed.ok) return refused(payload, parsed.code, parsed.reason, parsed.id);
       const { id, params } = parsed.value;
-      const verdict = checked(model && checkEventPost(model, params));
+      const verdict = checked(model?.eventPost(params));
       const outcome: UplinkOutcome = { type: 'request', replyId: id, id, payload: parsed.value, ...verdict };
       if (verdict.code === SUCCESS_CODE) outcome.events = params;
       return outcome;
@@ -156,7 +150,7 @@ export function interpretUplink(
       const parsed = parsePropertyGet(payload);
       if (!parsed.ok) return refused(payload, parsed.code, parsed.reason, parsed.id);
       const { id, params } = parsed.value;
-      const verdict = checked(model && checkPropertyGet(model, params));
+      const verdict = checked(model?.propertyGet(params));
       return { type: 'request', replyId: id, id, payload: parsed.value, ...verdict, replyData: {} };
     }
     case 'desired-delete': {

@@ -6,4 +6,7 @@ export * from './validation';
 export * from './messages';
 export * from './reply-codes';
 export * from './thing-model';
+export * from './tsl-types';
+export * from './tsl-import';
+export * from './tsl-check';
 export * from './batch-posts';

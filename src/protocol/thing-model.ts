@@ -7,6 +7,11 @@ import { describeType, identifierError, isPlainObject } from './validation';
  *
  * Codes follow §3.2: 309 "identifier not exist" for an unknown top-level identifier, 302 "data type
  * error" for a value that does not fit its declared type (including unknown struct fields).
+ *
+ * Superseded for loading and checking: the emulator now reads every model through importThingModel
+ * (tsl-import.ts), which reads this format too (`int` as int64) besides the OneNET console's
+ * exports, and checks with tsl-check.ts. The types here remain the emulator's documented own format
+ * (ThingModel in its API and devices files); the functions remain for their existing callers.
  */
 
 export type NumberTypeName = 'int' | 'float' | 'double';
