@@ -1,9 +1,9 @@
-import { describeReplyCode, replyKindOf, SUCCESS_CODE, type ThingReply, type TopicKind } from '../protocol';
-import { OneNetRequestError } from './errors';
+import { replyKindOf, type ThingReply, type TopicKind } from '../protocol';
 import { InFlight } from './in-flight';
+import { Settlement } from './settlement';
 import { UplinkScheduler } from './uplink-scheduler';
 import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
-import type { OfflinePolicy, RequestFailureReason } from './types';
+import type { OfflinePolicy } from './types';
 
 export type { RequestEntry } from './uplink-types';
 
@@ -13,9 +13,6 @@ export type { RequestEntry } from './uplink-types';
  * 1000 listeners. Replies are matched by id, so this bounds only the hand-over, not the pipelining.
  */
 export const MAX_PUBLISHES_IN_FLIGHT = 256;
-
-/** OneNET's code for a message id it has seen before (onenet-protocol.md §3 reply codes, MQTT接入服务). */
-const DUPLICATE_ID_CODE = 1025;
 
 export type PublishFn = (topic: string, payload: Buffer, qos: 0 | 1, done: (error?: Error) => void) => void;
 
@@ -46,27 +43,18 @@ export interface PipelineHooks {
  * so a flow that posts faster than the link carries hears about it instead of piling up memory and
  * late timeouts. Requests already accepted are never dropped to make room.
  */
-type Mode = 'online' | 'holding' | 'offline' | 'closed';
+export type PipelineMode = 'online' | 'holding' | 'offline' | 'closed';
 
 /**
  * The request side of a connection: accepts flow requests, lets the UplinkScheduler decide what
  * goes out when (within the uplink rate, merging posts when they come faster), keeps what was sent
  * until its reply (InFlight), runs each request's timeout, and decides what happens to each of them
- * when the connection drops. Every request settles exactly once.
- *
- * Drop rules (the "delivered once each, none lost" guarantee under the 'queue' policy):
- * - not yet sent: stays queued ('queue') or is rejected 'disconnected' ('fail');
- * - handed to MQTT.js but not acknowledged: the platform may not have it, so it is re-sent after
- *   reconnect ('queue'; QoS 1 is at-least-once anyway) or rejected ('fail'). The re-sent copy keeps
- *   its id: if the first copy did arrive, the same id lets OneNET tell the copy for what it is (it
- *   answers 1025 "duplicate id", which then counts as received), where a new id would be stored as
- *   a second post (onenet-protocol.md §1.6 ids, §3 code 1025);
- * - acknowledged but not yet replied: the platform has it, so re-sending would post it twice. The
- *   reply went to the old connection and is lost, so it is rejected 'disconnected' in both policies,
- *   with a message saying it was delivered.
+ * when the connection drops. Every request settles exactly once; the outcomes (replies, timeouts,
+ * drops, closing, offline-queue expiry) and their texts are the Settlement's rules, including the
+ * drop rules behind the "delivered once each, none lost" guarantee (Settlement.lost).
  */
 export class RequestPipeline {
-  private mode: Mode = 'offline';
+  private mode: PipelineMode = 'offline';
   private generation = 0;
   private readonly scheduler: UplinkScheduler;
   private readonly inFlight = new InFlight();
@@ -91,8 +79,7 @@ export class RequestPipeline {
   private pumping = false;
   /** Waits for the uplink budget to allow the next publish. */
   private budgetTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
-  private readonly onTimeout = (entry: RequestEntry): void => this.timedOut(entry);
+  private readonly rules: Settlement;
 
   constructor(
     private readonly settings: PipelineSettings,
@@ -101,11 +88,24 @@ export class RequestPipeline {
     this.scheduler = new UplinkScheduler(settings.uplinkRate, {
       nextId: hooks.nextId,
       topicOf: hooks.topicOf,
-      isExpired: (entry, now) => this.isExpired(entry, now),
-      expired: (entry) => this.fail(entry, 'queue-expired', this.expiredMessage()),
+      isExpired: (entry, now) => this.rules.isExpired(entry, now),
+      expired: (entry) => this.rules.fail(entry, 'queue-expired', this.rules.expiredMessage()),
       unbuildable: (members, error) => {
-        for (const member of members) this.fail(member, 'invalid', `could not merge posts: ${error.message}`);
+        for (const member of members)
+          this.rules.fail(member, 'invalid', `could not merge posts: ${error.message}`);
       },
+    });
+    this.rules = new Settlement({
+      settings,
+      scheduler: this.scheduler,
+      inFlight: this.inFlight,
+      mode: () => this.mode,
+      unqueue: (entry) => {
+        if (this.outbox.length === 0) return;
+        const index = this.outbox.indexOf(entry);
+        if (index >= 0) this.outbox.splice(index, 1);
+      },
+      depthChanged: () => this.hooks.depthChanged(),
     });
   }
 
@@ -125,23 +125,23 @@ export class RequestPipeline {
 
   submit(entry: RequestEntry): void {
     if (this.mode === 'closed') {
-      this.fail(entry, 'closed', 'the connection is closed');
+      this.rules.fail(entry, 'closed', 'the connection is closed');
       return;
     }
     const queueing = this.mode === 'offline' && this.settings.offlinePolicy === 'queue';
     if (this.mode === 'offline' && !queueing) {
-      this.fail(entry, 'offline', `not sent: ${this.hooks.describeOffline()}`);
+      this.rules.fail(entry, 'offline', `not sent: ${this.hooks.describeOffline()}`);
       return;
     }
     if (this.waiting >= this.settings.queueLimit) {
       if (this.mode !== 'online' && this.settings.offlinePolicy === 'queue') {
-        this.fail(
+        this.rules.fail(
           entry,
           'queue-overflow',
           `not sent: the offline queue is full (${this.settings.queueLimit} requests wait for the connection)`,
         );
       } else {
-        this.fail(
+        this.rules.fail(
           entry,
           'busy',
           `not sent: busy, ${this.settings.queueLimit} requests already wait to be sent (the queue limit)`,
@@ -150,15 +150,15 @@ export class RequestPipeline {
       this.hooks.depthChanged();
       return;
     }
-    if (queueing) this.stampForQueue(entry);
-    else entry.timer = setTimeout(this.onTimeout, entry.timeoutMs, entry);
+    if (queueing) this.rules.stampForQueue(entry);
+    else entry.timer = setTimeout(this.rules.onTimeout, entry.timeoutMs, entry);
     if (this.mode === 'online') {
       this.outbox.push(entry);
       this.flushScheduled ??= setImmediate(this.flush);
       return;
     }
     this.scheduler.add(entry);
-    this.armExpiry();
+    this.rules.armExpiry();
     this.hooks.depthChanged();
   }
 
@@ -180,10 +180,10 @@ export class RequestPipeline {
     this.publishesInFlight = 0;
     this.publish = publish;
     this.mode = 'online';
-    this.clearExpiry();
+    this.rules.clearExpiry();
     // Requests that waited in the offline queue get their full timeout from now on.
     for (const entry of this.scheduler.entries())
-      entry.timer ??= setTimeout(this.onTimeout, entry.timeoutMs, entry);
+      entry.timer ??= setTimeout(this.rules.onTimeout, entry.timeoutMs, entry);
     this.pump();
     this.hooks.depthChanged();
   }
@@ -195,7 +195,7 @@ export class RequestPipeline {
     this.mode = mode;
     this.publish = undefined;
     this.clearBudgetTimer();
-    if (this.scheduler.depth > 0) this.armExpiry();
+    if (this.scheduler.depth > 0) this.rules.armExpiry();
   }
 
   /**
@@ -207,35 +207,11 @@ export class RequestPipeline {
     this.generation++;
     this.publishesInFlight = 0;
     const resend: UplinkMessage[] = [];
-    for (const message of this.inFlight.takeAll()) {
-      if (message.state === 'publishing' && this.settings.offlinePolicy === 'queue') {
-        message.state = 'queued';
-        message.resent = true;
-        for (const member of message.members) this.stampForQueue(member);
-        const only = message.members[0]!;
-        if (message.alone && only.stamp) {
-          message.payload = only.stamp();
-          only.stamp = undefined;
-        }
-        resend.push(message);
-      } else {
-        const unacknowledged = message.state === 'publishing';
-        for (const member of message.members)
-          this.settle(
-            member,
-            'disconnected',
-            unacknowledged
-              ? 'the connection dropped before OneNET acknowledged the request; it may have reached OneNET'
-              : 'the connection dropped after OneNET received the request but before it replied; ' +
-                  'it is not sent again, so it is not posted twice',
-            true,
-          );
-      }
-    }
+    for (const message of this.inFlight.takeAll()) if (this.rules.lost(message)) resend.push(message);
     for (const item of this.scheduler.dropPriority()) item.cancelled = true;
     this.scheduler.requeue(resend);
     this.inFlight.notifySettled();
-    this.armExpiry();
+    this.rules.armExpiry();
     this.hooks.depthChanged();
   }
 
@@ -249,25 +225,12 @@ export class RequestPipeline {
     this.clearBudgetTimer();
     if (this.settings.offlinePolicy === 'fail') {
       for (const entry of this.scheduler.drain())
-        this.settle(entry, reason, `not sent: ${message}`, entry.carriers > 0);
+        this.rules.settle(entry, reason, `not sent: ${message}`, entry.carriers > 0);
     } else {
-      for (const entry of this.scheduler.entries()) this.stampForQueue(entry);
-      this.armExpiry();
+      for (const entry of this.scheduler.entries()) this.rules.stampForQueue(entry);
+      this.rules.armExpiry();
     }
     this.hooks.depthChanged();
-  }
-
-  /**
-   * The request now waits for the connection under 'queue': its timeout stops (queueMaxAgeMs
-   * bounds the wait) and its values get the time they were accepted.
-   */
-  private stampForQueue(entry: RequestEntry): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    if (entry.stamp && entry.unsent === undefined) {
-      entry.payload = entry.stamp();
-      entry.stamp = undefined;
-    }
   }
 
   /** A reply arrived on `replyKind`'s topic. Returns false when no request waits for it. */
@@ -275,31 +238,7 @@ export class RequestPipeline {
     const message = this.inFlight.get(reply.id);
     if (!message || replyKindOf(message.kind) !== replyKind) return false;
     this.inFlight.remove(message);
-    message.state = 'done';
-    if (reply.code === SUCCESS_CODE || (reply.code === DUPLICATE_ID_CODE && message.resent)) {
-      // 1025 on a re-sent copy: the first copy arrived before the session dropped (class comment).
-      const text =
-        reply.code === SUCCESS_CODE
-          ? reply.msg
-          : 'already received: OneNET had this post from before the connection dropped';
-      for (const member of message.members) if (member.waitReply) this.carried(member, reply.code, text);
-      return true;
-    }
-    const description = describeReplyCode(reply.code);
-    const platformText = reply.msg && reply.msg !== description ? ` (${reply.msg})` : '';
-    for (const member of message.members) {
-      if (member.done || !member.waitReply) continue;
-      this.finish(member);
-      member.reject(
-        new OneNetRequestError('reply', `OneNET replied ${reply.code}: ${description}${platformText}`, {
-          id: message.id,
-          topic: message.topic,
-          code: reply.code,
-          latencyMs: Date.now() - member.createdAt,
-          ...(reply.msg ? { platformMessage: reply.msg } : {}),
-        }),
-      );
-    }
+    this.rules.replied(message, reply);
     return true;
   }
 
@@ -320,24 +259,11 @@ export class RequestPipeline {
     this.mode = 'closed';
     this.publish = undefined;
     this.generation++;
-    this.clearExpiry();
+    this.rules.clearExpiry();
     this.clearBudgetTimer();
-    for (const message of this.inFlight.takeAll())
-      for (const member of message.members)
-        this.settle(
-          member,
-          'closed',
-          'the connection was closed before OneNET replied; it may have reached OneNET',
-          true,
-        );
+    for (const message of this.inFlight.takeAll()) this.rules.closedInFlight(message);
     for (const item of this.scheduler.dropPriority()) item.cancelled = true;
-    for (const entry of this.scheduler.drain())
-      this.settle(
-        entry,
-        'closed',
-        'the connection was closed before the request was sent',
-        entry.carriers > 0,
-      );
+    for (const entry of this.scheduler.drain()) this.rules.closedWaiting(entry);
     this.inFlight.notifySettled();
   }
 
@@ -395,7 +321,7 @@ export class RequestPipeline {
     message.generation = generation;
     // Armed at submit(); one that waited in the offline queue got it back in resume().
     for (const member of message.members)
-      if (!member.done) member.timer ??= setTimeout(this.onTimeout, member.timeoutMs, member);
+      if (!member.done) member.timer ??= setTimeout(this.rules.onTimeout, member.timeoutMs, member);
     this.inFlight.add(message);
     this.publishesInFlight++;
     this.publish!(message.topic, message.payload, message.qos, (error) =>
@@ -412,7 +338,8 @@ export class RequestPipeline {
     if (error) return;
     if (message.state === 'publishing') {
       message.state = 'delivered';
-      for (const member of message.members) if (!member.waitReply) this.carried(member, 0, 'not awaited');
+      for (const member of message.members)
+        if (!member.waitReply) this.rules.carried(member, 0, 'not awaited');
       if (!message.waitReply) {
         this.inFlight.remove(message);
         message.state = 'done';
@@ -420,143 +347,5 @@ export class RequestPipeline {
     }
     // Waiting requests go out together on the next turn, like submissions (see `outbox`).
     if (this.scheduler.hasWork()) this.flushScheduled ??= setImmediate(this.flush);
-  }
-
-  /** One message carrying some of `entry`'s values succeeded; it resolves when the last one has. */
-  private carried(entry: RequestEntry, code: number, text: string): void {
-    if (entry.done) return;
-    entry.carriers--;
-    if (entry.carriers > 0 || entry.waiting) return;
-    this.finish(entry);
-    const carrier = entry.latestCarrier!;
-    entry.resolve({
-      id: carrier.id,
-      topic: carrier.topic,
-      code,
-      message: text,
-      latencyMs: Date.now() - entry.createdAt,
-      merged: carrier.members.length,
-    });
-  }
-
-  /**
-   * The request's time is up. One that never left fails as not sent ('busy' when it waited behind
-   * others, 'offline' when it waited for a connection); one that was published fails as 'timeout',
-   * saying it may have reached OneNET, so a Catch-and-retry flow can tell the two apart.
-   */
-  private timedOut(entry: RequestEntry): void {
-    entry.timer = undefined;
-    if (entry.done) return;
-    const within = `within ${entry.timeoutMs} ms`;
-    const carrier = entry.latestCarrier;
-    if (!carrier || carrier.state === 'queued' || carrier.state === 'done') {
-      if (this.mode !== 'online' && this.settings.offlinePolicy === 'queue') return; // resume() re-arms it
-      const part = carrier?.state === 'done' ? ' (part of it was posted)' : '';
-      const sent = carrier?.state === 'done';
-      if (this.mode === 'online') {
-        this.settle(
-          entry,
-          'busy',
-          `not sent ${within}${part}: busy, earlier requests were still waiting to be sent`,
-          sent,
-        );
-      } else {
-        this.settle(
-          entry,
-          'offline',
-          `not sent: still not connected to OneNET after ${entry.timeoutMs} ms${part}`,
-          sent,
-        );
-      }
-      this.hooks.depthChanged();
-      return;
-    }
-    const what =
-      carrier.state === 'publishing' && carrier.qos === 1
-        ? `OneNET did not acknowledge (PUBACK) the request ${within}; it may have reached OneNET`
-        : carrier.qos === 1
-          ? `OneNET received the request (PUBACK) but did not reply ${within}; it may have been stored`
-          : `no reply from OneNET ${within}; the request was sent and may have reached OneNET`;
-    this.settle(entry, 'timeout', what, true);
-    this.inFlight.releaseIfSettled(carrier);
-  }
-
-  /** The entry is settled: its timer stops and values still waiting are not sent. */
-  private finish(entry: RequestEntry): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    entry.done = true;
-    this.scheduler.withdraw(entry);
-    if (this.outbox.length > 0) {
-      const index = this.outbox.indexOf(entry);
-      if (index >= 0) this.outbox.splice(index, 1);
-    }
-  }
-
-  /** Rejects an entry; `sent` says whether (some of) it was published. */
-  private settle(entry: RequestEntry, reason: RequestFailureReason, message: string, sent: boolean): void {
-    if (entry.done) return;
-    this.finish(entry);
-    const carrier = entry.latestCarrier;
-    entry.reject(
-      new OneNetRequestError(reason, message, {
-        id: carrier?.id ?? entry.id,
-        topic: carrier?.topic ?? entry.topic,
-        latencyMs: Date.now() - entry.createdAt,
-        sent,
-      }),
-    );
-  }
-
-  /** Rejects an entry that was never sent. */
-  private fail(entry: RequestEntry, reason: RequestFailureReason, message: string): void {
-    this.settle(entry, reason, message, false);
-  }
-
-  /** Only the queue policy ages requests out of the backlog once they can be sent. */
-  private isExpired(entry: RequestEntry, now: number): boolean {
-    return this.settings.offlinePolicy === 'queue' && now - entry.createdAt > this.settings.queueMaxAgeMs;
-  }
-
-  private expiredMessage(): string {
-    return `the request waited longer than ${this.settings.queueMaxAgeMs} ms in the offline queue`;
-  }
-
-  /**
-   * Under 'queue', while not sending, a timer drops requests that waited longer than queueMaxAgeMs
-   * ('queue-expired'). (Under 'fail', which only holds requests while an attempt is in progress,
-   * each request's own timeout ends the wait.)
-   */
-  private armExpiry(): void {
-    if (
-      this.expiryTimer ||
-      this.settings.offlinePolicy !== 'queue' ||
-      this.scheduler.depth === 0 ||
-      this.mode === 'online' ||
-      this.mode === 'closed'
-    )
-      return;
-    const interval = Math.max(20, Math.min(1000, Math.floor(this.settings.queueMaxAgeMs / 4)));
-    this.expiryTimer = setInterval(() => this.expireOld(), interval);
-  }
-
-  private expireOld(): void {
-    if (this.mode === 'online' || this.mode === 'closed') {
-      this.clearExpiry();
-      return;
-    }
-    const now = Date.now();
-    const before = this.scheduler.depth;
-    for (const entry of this.scheduler.entries())
-      if (this.isExpired(entry, now))
-        this.settle(entry, 'queue-expired', this.expiredMessage(), entry.carriers > 0);
-    this.scheduler.compactResend();
-    if (this.scheduler.depth === 0) this.clearExpiry();
-    if (this.scheduler.depth !== before) this.hooks.depthChanged();
-  }
-
-  private clearExpiry(): void {
-    if (this.expiryTimer) clearInterval(this.expiryTimer);
-    this.expiryTimer = undefined;
   }
 }
