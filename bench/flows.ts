@@ -68,7 +68,12 @@ function functionNode(id: string, code: string, outputs: number, wires: string[]
   };
 }
 
-export function deviceConfigNode(id: string, device: BenchDevice, port: number): FlowNode {
+/**
+ * An onenet-device config node. `uplinkRate` defaults to '0' (no limit): benchmarks #1–#4 measure
+ * throughput, latency and cost per post, not the uplink scheduler's pacing, so they must not be held
+ * to the default 1 message a second. The paced-flood benchmark (#6) passes the rate it measures.
+ */
+export function deviceConfigNode(id: string, device: BenchDevice, port: number, uplinkRate = '0'): FlowNode {
   return {
     id,
     type: 'onenet-device',
@@ -83,6 +88,7 @@ export function deviceConfigNode(id: string, device: BenchDevice, port: number):
     tokenTtl: '2592000',
     keepalive: '120',
     offlinePolicy: 'fail',
+    uplinkRate,
     credentials: { key: device.key },
   };
 }
