@@ -69,6 +69,18 @@ interface WindowRow {
   maxDelayMs: number;
 }
 
+interface OffTime {
+  seq: number;
+  identifier: string;
+  via: string;
+  /** Stored time − the flow's send time, and when the emulator stored it, from the same start. */
+  timeOffsetMs: number;
+  storedAfterMs: number;
+  copies: number;
+  /** msg.onenet.merged of the post: 1 means it went out alone, with its own payload. */
+  merged?: number;
+}
+
 interface SideResult {
   side: SideName;
   uplinkRate: string;
@@ -96,6 +108,8 @@ interface SideResult {
   /** stored time − flow send time over the values found: median, min and max (ms). */
   timeOffsetMs: { p50: number; min: number; max: number };
   storedVia: Record<string, number>;
+  /** The first values stored without their time (or more than once): which post, which topic, how late. */
+  offTime: OffTime[];
   windows: WindowRow[];
   foreignLoadPercent: number;
   elapsedMs: number;
@@ -200,6 +214,7 @@ function analyse(
   let missing = 0;
   let duplicated = 0;
   const offsets: number[] = [];
+  const offTime: OffTime[] = [];
   const storedVia: Record<string, number> = {};
   for (const value of stored) storedVia[value.via] = (storedVia[value.via] ?? 0) + 1;
   for (const post of posts) {
@@ -213,6 +228,18 @@ function analyse(
       const offset = found[0]!.time - post.sentAt;
       offsets.push(offset);
       if (found.length === 1 && offset >= 0 && offset <= TIME_TOLERANCE_MS) withTheirTime++;
+      else if (offTime.length < 20) {
+        const mismatch: OffTime = {
+          seq: post.seq,
+          identifier: `p${i}`,
+          via: found[0]!.via,
+          timeOffsetMs: offset,
+          storedAfterMs: found[0]!.receivedAt - post.sentAt,
+          copies: found.length,
+        };
+        if (post.merged !== undefined) mismatch.merged = post.merged;
+        offTime.push(mismatch);
+      }
     }
   }
   offsets.sort((a, b) => a - b);
@@ -294,6 +321,7 @@ function analyse(
       max: offsets[offsets.length - 1] ?? Number.NaN,
     },
     storedVia,
+    offTime,
     windows,
     foreignLoadPercent: 0,
     elapsedMs: 0,
@@ -303,6 +331,19 @@ function analyse(
 function fmtMs(ms: number): string {
   if (!Number.isFinite(ms)) return 'never';
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`;
+}
+
+/** The posts whose values were stored without their time, as "post 123 (p0…): property-post, merged 1, +1104 ms". */
+function offTimeText(offTime: readonly OffTime[]): string {
+  const bySeq = new Map<number, OffTime>();
+  for (const value of offTime) if (!bySeq.has(value.seq)) bySeq.set(value.seq, value);
+  if (bySeq.size === 0) return '';
+  const posts = [...bySeq.values()].map(
+    (v) =>
+      `post ${v.seq} via ${v.via}, merged ${v.merged ?? '?'}, stored time +${v.timeOffsetMs} ms` +
+      (v.copies > 1 ? `, ${v.copies} copies` : ''),
+  );
+  return `; off: ${posts.join('; ')}`;
 }
 
 function kinds(record: Record<string, number>): string {
@@ -406,7 +447,8 @@ function report(seconds: number, count: number, results: SideResult[], problems:
       goal: '#6 paced: every value stored, once, with the time the flow accepted it',
       measured:
         `${paced.valuesWithTheirTime} of ${paced.valuesSent} (${paced.valuesMissing} missing, ` +
-        `${paced.valuesDuplicated} stored twice; stored time − sent: ${paced.timeOffsetMs.min}…${paced.timeOffsetMs.max} ms)`,
+        `${paced.valuesDuplicated} stored twice; stored time − sent: ${paced.timeOffsetMs.min}…${paced.timeOffsetMs.max} ms)` +
+        offTimeText(paced.offTime),
       met: paced.valuesWithTheirTime === paced.valuesSent,
     },
     {
