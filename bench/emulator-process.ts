@@ -149,15 +149,13 @@ async function main(): Promise<void> {
       uplinkLog: ({ deviceName }: { deviceName: string }): UplinkLogRecord[] =>
         uplinkLog.get(deviceName) ?? [],
       propertyHistory: ({ deviceName }: { deviceName: string }): StoredValue[] =>
-        emulator
-          .propertyHistory(refOf(deviceName))
-          .map(({ identifier, value, time, via, receivedAt }) => ({
-            identifier,
-            value,
-            time,
-            via,
-            receivedAt,
-          })),
+        emulator.propertyHistory(refOf(deviceName)).map(({ identifier, value, time, via, receivedAt }) => ({
+          identifier,
+          value,
+          time,
+          via,
+          receivedAt,
+        })),
       rateViolations: ({ deviceName }: { deviceName: string }): RateViolation[] =>
         emulator.rateViolations(refOf(deviceName)).map(({ at, action, delayMs }) => {
           const violation: RateViolation = { at, action };
