@@ -74,7 +74,8 @@ async function main(): Promise<void> {
         } else {
           const connection = new DeviceConnection(
             { host: '127.0.0.1', port, productId: device.productId, deviceName: device.deviceName },
-            { key: device.key, tls: false, requestTimeoutMs: 60_000 },
+            // uplinkRate 0: the throughput benchmarks measure the connection unpaced.
+            { key: device.key, tls: false, requestTimeoutMs: 60_000, uplinkRate: 0 },
           );
           connection.connect();
           await untilConnected(connection);

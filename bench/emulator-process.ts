@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { OneNetEmulator } from '../src/emulator';
+import { OneNetEmulator, type UplinkRateLimitOptions } from '../src/emulator';
 import type { BenchDevice } from './devices';
 import { receiveInit, serveCommands } from './ipc';
 import { summariseLatencies, type LatencySummary } from './stats';
@@ -10,11 +10,38 @@ import { summariseLatencies, type LatencySummary } from './stats';
  * - uplinks {deviceName}: accepted publishes from one device, split by QoS;
  * - mark / waitMarked: counts logins, subscriptions and disconnects from a mark on, with the wall
  *   clock time of the last one (connect storms, redeploys);
- * - roundTrips: property set requests to one device, one at a time, with per-request latency.
+ * - roundTrips: property set requests to one device, one at a time, with per-request latency;
+ * - uplinkLog / propertyHistory / rateViolations {deviceName}: when started with recordUplinks, the
+ *   arrival time and kind of every accepted publish; the property values stored with their times;
+ *   the publishes beyond the uplink rate limit (the paced-flood benchmark).
  */
 
 export interface EmulatorInit {
   devices: BenchDevice[];
+  /** The emulator's uplinkRateLimit option (off when absent). */
+  uplinkRateLimit?: UplinkRateLimitOptions;
+  /** Keep every accepted publish's arrival time and kind (uplinkLog); only for low-rate benchmarks. */
+  recordUplinks?: boolean;
+}
+
+export interface UplinkLogRecord {
+  kind: string;
+  receivedAt: number;
+  qos: number;
+}
+
+export interface StoredValue {
+  identifier: string;
+  value: unknown;
+  time: number;
+  via: string;
+  receivedAt: number;
+}
+
+export interface RateViolation {
+  at: number;
+  action: string;
+  delayMs?: number;
 }
 
 export interface EmulatorInfo {
@@ -65,18 +92,34 @@ export interface RoundTripResult {
 }
 
 async function main(): Promise<void> {
-  const { devices } = await receiveInit<EmulatorInit>();
+  const { devices, uplinkRateLimit, recordUplinks } = await receiveInit<EmulatorInit>();
   // The uplink log keeps parsed payloads; the benchmarks count through the events instead.
-  const emulator = await OneNetEmulator.start({ devices, uplinkLogLimit: 100, eventLogLimit: 10 });
+  const emulator = await OneNetEmulator.start({
+    devices,
+    uplinkLogLimit: 100,
+    eventLogLimit: 10,
+    ...(uplinkRateLimit ? { uplinkRateLimit } : {}),
+  });
   const productOf = new Map(devices.map((device) => [device.deviceName, device.productId]));
+  const refOf = (deviceName: string): { productId: string; deviceName: string } => {
+    const productId = productOf.get(deviceName);
+    if (!productId) throw new Error(`unknown device ${deviceName}`);
+    return { productId, deviceName };
+  };
 
   const uplinks = new Map<string, UplinkCount>();
+  const uplinkLog = new Map<string, UplinkLogRecord[]>();
   emulator.on('uplink', (record) => {
     let count = uplinks.get(record.deviceName);
     if (!count) uplinks.set(record.deviceName, (count = { total: 0, qos0: 0, qos1: 0 }));
     count.total++;
     if (record.qos === 0) count.qos0++;
     else count.qos1++;
+    if (recordUplinks) {
+      let log = uplinkLog.get(record.deviceName);
+      if (!log) uplinkLog.set(record.deviceName, (log = []));
+      log.push({ kind: record.kind, receivedAt: record.receivedAt, qos: record.qos });
+    }
   });
 
   let marked = freshMark(emulator);
@@ -103,6 +146,22 @@ async function main(): Promise<void> {
       uplinks: ({ deviceName }: { deviceName: string }): UplinkCount => ({
         ...(uplinks.get(deviceName) ?? { total: 0, qos0: 0, qos1: 0 }),
       }),
+      uplinkLog: ({ deviceName }: { deviceName: string }): UplinkLogRecord[] =>
+        uplinkLog.get(deviceName) ?? [],
+      propertyHistory: ({ deviceName }: { deviceName: string }): StoredValue[] =>
+        emulator.propertyHistory(refOf(deviceName)).map(({ identifier, value, time, via, receivedAt }) => ({
+          identifier,
+          value,
+          time,
+          via,
+          receivedAt,
+        })),
+      rateViolations: ({ deviceName }: { deviceName: string }): RateViolation[] =>
+        emulator.rateViolations(refOf(deviceName)).map(({ at, action, delayMs }) => {
+          const violation: RateViolation = { at, action };
+          if (delayMs !== undefined) violation.delayMs = delayMs;
+          return violation;
+        }),
       connections: (): number => emulator.connections().length,
       marked: (): MarkedCounts => snapshot(),
       mark: (): MarkedCounts => {

@@ -102,10 +102,119 @@ export function throughput(node: SandboxNode, msg: Message, side: Side): void {
   }
 }
 
+/** One post of a flood run, as the flow saw it. */
+export interface FloodPost {
+  seq: number;
+  /** Date.now() when the flow sent it to the post node (the values' times should be this, or a few ms later). */
+  sentAt: number;
+  /** performance.now() at sending and at settling (output or Catch). */
+  sentPerf: number;
+  settledPerf?: number;
+  ok?: boolean;
+  /** msg.onenet of the settled message: the connection's own latency and how many posts it was merged with. */
+  latencyMs?: number;
+  merged?: number;
+  code?: number;
+  /** Failures: msg.onenet.reason ('timeout', 'busy', …) and the error message. */
+  reason?: string;
+  error?: string;
+}
+
+interface FloodRun {
+  count: number;
+  intervalMs: number;
+  properties: number;
+  settleMs: number;
+  posts: FloodPost[];
+  settled: number;
+  http: Message | null;
+  startedPerf: number;
+  deadline: NodeJS.Timeout | undefined;
+  /** Answers the HTTP request (once). */
+  answer: () => void;
+}
+
+const floods = new Map<string, FloodRun>();
+
+/** The values of post `seq`: properties p0…p(n-1), each = seq, so every stored value names its post. */
+export function floodValues(seq: number, properties: number): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (let i = 0; i < properties; i++) values[`p${i}`] = seq;
+  return values;
+}
+
+/**
+ * The paced-flood driver behind /bench/<key>/flood?count&intervalMs&properties&settleMs: sends post
+ * k at start + k × intervalMs (on a clock that does not drift with timer lateness), each with
+ * `properties` values, and records when each is sent and settled (a message back on the input: from
+ * the post node's output, or msg.error from a Catch node). Answers once every post has settled, or
+ * `settleMs` after the last was sent, with every post's record.
+ */
+export function flood(node: SandboxNode, msg: Message): void {
+  if (msg.req) {
+    const query = (msg.payload ?? {}) as Record<string, string>;
+    const run: FloodRun = {
+      count: Number(query.count),
+      intervalMs: Number(query.intervalMs),
+      properties: Number(query.properties),
+      settleMs: Number(query.settleMs),
+      posts: [],
+      settled: 0,
+      http: msg,
+      startedPerf: performance.now(),
+      deadline: undefined,
+      answer: () => {
+        if (run.http === null) return;
+        clearTimeout(run.deadline);
+        const http = run.http;
+        run.http = null;
+        http.payload = { posts: run.posts, settled: run.settled };
+        node.send([null, http], false);
+      },
+    };
+    floods.set(node.id, run);
+    const tick = (): void => {
+      const now = performance.now();
+      while (run.posts.length < run.count && now >= run.startedPerf + run.posts.length * run.intervalMs) {
+        const seq = run.posts.length;
+        run.posts.push({ seq, sentAt: Date.now(), sentPerf: performance.now() });
+        node.send([{ payload: floodValues(seq, run.properties), benchSeq: seq }, null], false);
+      }
+      if (run.posts.length < run.count) {
+        const next = run.startedPerf + run.posts.length * run.intervalMs;
+        setTimeout(tick, Math.max(0, next - performance.now()));
+      } else {
+        run.deadline = setTimeout(run.answer, run.settleMs);
+      }
+    };
+    tick();
+    return;
+  }
+  const run = floods.get(node.id);
+  const post = run?.posts[msg.benchSeq as number];
+  if (!run || !post || post.settledPerf !== undefined) return;
+  post.settledPerf = performance.now();
+  const info = msg.onenet as
+    { latencyMs?: number; merged?: number; code?: number; reason?: string } | undefined;
+  if (info?.latencyMs !== undefined) post.latencyMs = info.latencyMs;
+  if (info?.merged !== undefined) post.merged = info.merged;
+  if (info?.code !== undefined) post.code = info.code;
+  if (info?.reason !== undefined) post.reason = info.reason;
+  if (msg.error) {
+    post.ok = false;
+    post.error = String((msg.error as { message?: unknown }).message);
+  } else {
+    post.ok = true;
+  }
+  run.settled++;
+  if (run.settled === run.count) run.answer();
+}
+
 export interface BenchHelpers {
   now(): number;
   memory(): { rss: number; heapUsed: number; external: number };
   throughput: typeof throughput;
+  flood: typeof flood;
   makeMessage: typeof makeMessage;
 }
 
@@ -120,6 +229,7 @@ export function createBenchHelpers(gc: () => void): BenchHelpers {
       return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
     },
     throughput,
+    flood,
     makeMessage,
   };
 }

@@ -68,7 +68,12 @@ function functionNode(id: string, code: string, outputs: number, wires: string[]
   };
 }
 
-export function deviceConfigNode(id: string, device: BenchDevice, port: number): FlowNode {
+/**
+ * An onenet-device config node. `uplinkRate` defaults to '0' (no limit): benchmarks #1–#4 measure
+ * throughput, latency and cost per post, not the uplink scheduler's pacing, so they must not be held
+ * to the default 1 message a second. The paced-flood benchmark passes the rate it measures.
+ */
+export function deviceConfigNode(id: string, device: BenchDevice, port: number, uplinkRate = '0'): FlowNode {
   return {
     id,
     type: 'onenet-device',
@@ -83,6 +88,7 @@ export function deviceConfigNode(id: string, device: BenchDevice, port: number):
     tokenTtl: '2592000',
     keepalive: '120',
     offlinePolicy: 'fail',
+    uplinkRate,
     credentials: { key: device.key },
   };
 }
@@ -375,4 +381,44 @@ export function scaleFlow(side: Side, devices: readonly BenchDevice[], port: num
     }
   });
   return flowOf(nodes);
+}
+
+/**
+ * The paced-flood flow for one device (bench-5-paced-flood.ts): http in (/bench/<key>/flood) → a
+ * function node that only hands over to the flood driver (flow-helpers.ts `flood`; at 10 messages a
+ * second its vm cost does not matter) → onenet-property-post with the reply awaited and the node's
+ * default timeout, its output and a Catch node fed back to the driver. The device's uplinkRate is
+ * the one measured ('1', the default, or '0' for the unpaced baseline).
+ */
+export function floodPart(key: string, device: BenchDevice, port: number, uplinkRate: string): FlowNode[] {
+  const id = (name: string): string => `bench.${key}.${name}`;
+  const publisher = id('publisher');
+  const driver = id('driver');
+  return [
+    deviceConfigNode(id('device'), device, port, uplinkRate),
+    httpIn(id('http'), `/bench/${key}/flood`, driver),
+    functionNode(driver, `global.get('bench').flood(node, msg);\nreturn null;`, 2, [
+      [publisher],
+      [HTTP_RESPONSE],
+    ]),
+    {
+      id: id('catch'),
+      type: 'catch',
+      ...at(),
+      name: '',
+      scope: [publisher],
+      uncaught: false,
+      wires: [[driver]],
+    },
+    {
+      id: publisher,
+      type: 'onenet-property-post',
+      ...at(),
+      name: '',
+      device: id('device'),
+      waitReply: true,
+      timeout: '',
+      wires: [[driver]],
+    },
+  ];
 }

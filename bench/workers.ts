@@ -11,9 +11,12 @@ import type {
   EmulatorInfo,
   EmulatorInit,
   MarkedCounts,
+  RateViolation,
   RoundTripArgs,
   RoundTripResult,
+  StoredValue,
   UplinkCount,
+  UplinkLogRecord,
   WaitMarkedArgs,
 } from './emulator-process';
 import { startWorker, type Worker } from './ipc';
@@ -24,8 +27,11 @@ import type { WindowedResult } from './windowed';
 export class EmulatorWorker {
   private constructor(private readonly worker: Worker<EmulatorInfo>) {}
 
-  static async start(devices: BenchDevice[]): Promise<EmulatorWorker> {
-    const init: EmulatorInit = { devices };
+  static async start(
+    devices: BenchDevice[],
+    options: Omit<EmulatorInit, 'devices'> = {},
+  ): Promise<EmulatorWorker> {
+    const init: EmulatorInit = { devices, ...options };
     return new EmulatorWorker(await startWorker<EmulatorInfo>(join(__dirname, 'emulator-process.js'), init));
   }
 
@@ -39,6 +45,19 @@ export class EmulatorWorker {
 
   uplinks(device: BenchDevice): Promise<UplinkCount> {
     return this.worker.call('uplinks', { deviceName: device.deviceName });
+  }
+
+  /** Every accepted publish's arrival (needs recordUplinks). */
+  uplinkLog(device: BenchDevice): Promise<UplinkLogRecord[]> {
+    return this.worker.call('uplinkLog', { deviceName: device.deviceName });
+  }
+
+  propertyHistory(device: BenchDevice): Promise<StoredValue[]> {
+    return this.worker.call('propertyHistory', { deviceName: device.deviceName });
+  }
+
+  rateViolations(device: BenchDevice): Promise<RateViolation[]> {
+    return this.worker.call('rateViolations', { deviceName: device.deviceName });
   }
 
   connections(): Promise<number> {
