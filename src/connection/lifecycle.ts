@@ -102,7 +102,12 @@ export class Lifecycle {
         : undefined;
     };
     if (session?.ready) await this.pipeline.settled(DISCONNECT_SETTLE_MS);
-    if ((this.phase as Phase).name === 'closed') return; // close() took over the pipeline
+    if ((this.phase as Phase).name === 'closed') {
+      // close() took over the pipeline, but the old client is still ours to end: close() no longer
+      // knows it, and its socket would stay open until the broker drops it.
+      if (session) await session.end(true);
+      return;
+    }
     // What is still in flight belonged to the old session, whoever asked for the next one.
     this.pipeline.connectionLost();
     if (ours() === 'disconnecting') this.pipeline.applyOfflinePolicy('offline', 'disconnected by request');

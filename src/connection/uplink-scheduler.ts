@@ -48,6 +48,8 @@ export class UplinkScheduler {
   /** identifier → seq of the newest value sent in a property/post, so an older one never follows it. */
   private readonly sentLive = new Map<string, number>();
   private laneTurn = 0;
+  /** When the budget last held back something that waited (ms); entries accepted by then waited for it. */
+  private heldBackAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     ratePerSecond: number,
@@ -139,7 +141,11 @@ export class UplinkScheduler {
 
   /** The next publish, charged to the budget; undefined when nothing waits or the budget is spent. */
   next(now: number): NextUplink | undefined {
-    if (!this.hasWork() || !this.bucket.take(now)) return undefined;
+    if (!this.hasWork()) return undefined;
+    if (!this.bucket.take(now)) {
+      this.heldBackAt = now;
+      return undefined;
+    }
     const priority = this.priority.shift();
     if (priority) return { priority };
     while (this.resend.length > 0) {
@@ -168,7 +174,10 @@ export class UplinkScheduler {
           this.hooks.expired(entry);
           continue;
         }
-        return this.carry(entry.kind, [entry], entry.id, entry.payload, entry.topic);
+        // One that waited for the budget carries the time it was accepted, as a merged one would;
+        // one that did not wait goes exactly as the first release sent it.
+        const payload = entry.createdAt <= this.heldBackAt ? stampedPayload(entry) : entry.payload;
+        return this.carry(entry.kind, [entry], entry.id, payload, entry.topic);
       }
       if (this.waitingCount === 0) return undefined;
     }
@@ -290,4 +299,17 @@ function historyEntry(history: MergedHistory): HistoryEntry {
   if (Object.keys(history.properties).length > 0) entry.properties = history.properties;
   if (Object.keys(history.events).length > 0) entry.events = history.events;
   return entry;
+}
+
+/** The entry's own message with the time it was accepted on every value that has none. */
+function stampedPayload(entry: RequestEntry): Buffer {
+  const values = Object.entries(entry.values);
+  if (values.every(([, timed]) => timed.time !== undefined)) return entry.payload;
+  const params = Object.fromEntries(
+    values.map(([identifier, timed]) => [
+      identifier,
+      { value: timed.value, time: timed.time ?? entry.createdAt },
+    ]),
+  );
+  return serializeMessage(buildRequest(entry.id, params));
 }

@@ -144,12 +144,17 @@ describe('connection / uplink scheduler against the emulator', function () {
 
   it('sends each post of a flow within the budget alone, exactly as the first release did', async () => {
     harness = await Harness.start({
-      uplinkRateLimit: { perSecond: 1, burst: CLIENT_BURST, mode: 'disconnect' },
+      uplinkRateLimit: { perSecond: 10, burst: CLIENT_BURST, mode: 'disconnect' },
     });
     const device = harness.device();
-    const connection = await harness.connected(device, { uplinkRate: 1 });
+    const connection = await harness.connected(device, { uplinkRate: 10 });
     const outcomes: RequestOutcome[] = [];
-    for (let i = 0; i < 5; i++) outcomes.push(await connection.request('property-post', { temp: i }));
+    // Paced as a flow within the budget is: one post per 1/rate (the gap is the pace, not a wait for absence).
+    for (let i = 0; i < 5; i++) {
+      const acceptedAt = Date.now();
+      outcomes.push(await connection.request('property-post', { temp: i }));
+      await delay(Math.max(0, acceptedAt + 120 - Date.now()));
+    }
     const uplinks = harness.emulator.uplinks(device.ref);
     assert.equal(uplinks.length, 5);
     for (const [i, uplink] of uplinks.entries()) {
@@ -161,6 +166,25 @@ describe('connection / uplink scheduler against the emulator', function () {
       assert.equal(outcomes[i]!.merged, 1);
     }
     assert.deepEqual(harness.emulator.rateViolations(device.ref), []);
+  });
+
+  it('gives a post that waited for the budget and then went alone the time it was accepted', async () => {
+    harness = await Harness.start();
+    const device = harness.device();
+    const connection = await harness.connected(device, { uplinkRate: 2 });
+    for (let i = 0; i < CLIENT_BURST; i++) await connection.request('property-post', { n: i }); // the burst
+    const acceptedFrom = Date.now();
+    const outcome = await connection.request('property-post', { n: 99 }); // waits ~0.5 s, nothing to merge with
+    const acceptedTo = Date.now();
+    assert.equal(outcome.merged, 1);
+    const uplink = harness.emulator.uplinks(device.ref).find((u) => u.id === outcome.id)!;
+    const sent = (uplink.payload as { params: { n: { value: number; time?: number } } }).params.n;
+    assert.equal(sent.value, 99);
+    assert.ok(
+      sent.time !== undefined && sent.time >= acceptedFrom && sent.time <= acceptedTo,
+      JSON.stringify(sent),
+    );
+    assert.ok(uplink.receivedAt - sent.time >= 200, 'it did wait for the budget');
   });
 
   it('fails posts that wait past their timeout as busy, and never sends them later', async () => {
