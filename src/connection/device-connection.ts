@@ -91,7 +91,6 @@ export class DeviceConnection extends EventEmitter {
     );
     this.router = new DownlinkRouter(this.identity, {
       reply: (reply, kind) => this.pipeline.handleReply(reply, kind),
-      awaitingReplies: () => this.pipeline.awaitingReplies,
       downlink: (kind, topic, payload, identifier) => this.downlinks.handle(kind, topic, payload, identifier),
       malformed: (event) => this.emitDownlinkError(event),
     });

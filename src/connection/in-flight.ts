@@ -8,25 +8,13 @@ import type { UplinkMessage } from './uplink-types';
 export class InFlight {
   private readonly byId = new Map<string, UplinkMessage>();
   private settleWaiters: Array<() => void> = [];
-  /** How many of them wait for the platform's reply (some member has waitReply). */
-  private replyWaiters = 0;
 
   get size(): number {
     return this.byId.size;
   }
 
-  /**
-   * Whether any reply can find its request. When none can, the connection skips parsing replies:
-   * OneNET answers every post even with Reply off, and parsing those answers was the largest cost
-   * a post without a reply had over the core mqtt out node (BENCHMARKS.md, #2).
-   */
-  get awaitingReplies(): boolean {
-    return this.replyWaiters > 0;
-  }
-
   add(message: UplinkMessage): void {
     this.byId.set(message.id, message);
-    if (message.waitReply) this.replyWaiters++;
   }
 
   get(id: string): UplinkMessage | undefined {
@@ -34,10 +22,7 @@ export class InFlight {
   }
 
   remove(message: UplinkMessage): void {
-    if (this.byId.get(message.id) === message) {
-      this.byId.delete(message.id);
-      if (message.waitReply) this.replyWaiters--;
-    }
+    if (this.byId.get(message.id) === message) this.byId.delete(message.id);
     if (this.byId.size === 0) this.notifySettled();
   }
 
@@ -50,7 +35,6 @@ export class InFlight {
   takeAll(): UplinkMessage[] {
     const all = [...this.byId.values()];
     this.byId.clear();
-    this.replyWaiters = 0;
     return all;
   }
 

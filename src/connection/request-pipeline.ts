@@ -233,11 +233,6 @@ export class RequestPipeline {
     this.hooks.depthChanged();
   }
 
-  /** Whether a reply arriving now can match a request in flight (see InFlight.awaitingReplies). */
-  get awaitingReplies(): boolean {
-    return this.inFlight.awaitingReplies;
-  }
-
   /** A reply arrived on `replyKind`'s topic. Returns false when no request waits for it. */
   handleReply(reply: ThingReply, replyKind: TopicKind): boolean {
     const message = this.inFlight.get(reply.id);

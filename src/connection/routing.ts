@@ -28,8 +28,6 @@ export interface RouteHandlers {
   downlink: (kind: DownlinkKind, topic: string, payload: Buffer, identifier?: string) => void;
   /** A reply that could not be parsed. */
   malformed: (event: DownlinkErrorEvent) => void;
-  /** Whether some request in flight waits for a reply; when none does, replies are not parsed. */
-  awaitingReplies: () => boolean;
 }
 
 /**
@@ -70,7 +68,6 @@ export class DownlinkRouter {
   route(topic: string, payload: Buffer): void {
     const route = this.routes.get(topic);
     if (route === 'property-post-reply' || route === 'event-post-reply' || route === 'history-post-reply') {
-      if (!this.handlers.awaitingReplies()) return; // nothing could match it: not worth parsing
       const parsed = parseReply(payload);
       if (parsed.ok) this.handlers.reply(parsed.value, route);
       else
