@@ -6,6 +6,7 @@ import {
   DEVICE_NAME,
   KEY,
   PRODUCT_ID,
+  STATUS,
   callHistory,
   catchAll,
   collect,
@@ -21,6 +22,7 @@ import {
   redeploy,
   unloadAndCheckPool,
   waitConnected,
+  waitStatus,
   type FlowNode,
 } from './support';
 import { loadTranslated } from './translated';
@@ -324,6 +326,19 @@ describe('onenet-product', function () {
       // The token names the device, as OneNET's SDKs sign it with the product key.
       const login = emulator.connections().find((c) => c.deviceName === DEVICE_NAME);
       assert.ok(login, 'logged in');
+    });
+
+    it('is refused with a wrong product key: the login really is signed with it', async () => {
+      await load(
+        [
+          productConfig(),
+          deviceConfig(emulator, { product: 'prod', productId: '' }),
+          flowNode('post', 'onenet-property-post', { device: 'cfg' }, [['out']]),
+          flowNode('out', 'helper'),
+        ],
+        { prod: { key: randomBytes(32).toString('base64') } },
+      );
+      await waitStatus('post', STATUS.authFailed);
     });
 
     it('refuses a device whose Product ID differs from its product', async () => {
