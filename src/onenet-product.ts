@@ -58,4 +58,52 @@ export = function registerProductNode(RED: NodeAPI): void {
   RED.nodes.registerType(PRODUCT_NODE_TYPE, OneNetProductNode, {
     credentials: { key: { type: 'password' } },
   });
+
+  // The dialog asks the runtime's importer what it understands of a pasted model, so it lists the
+  // same import problems the node will warn about (with their JSON paths), not a rough copy.
+  const permission = RED.auth?.needsPermission(`${PRODUCT_NODE_TYPE}.read`);
+  if (RED.httpAdmin && permission) {
+    RED.httpAdmin.post(`/${PRODUCT_NODE_TYPE}/import`, permission, (req, res) => {
+      const text = (req.body as { text?: unknown } | undefined)?.text;
+      if (typeof text !== 'string') {
+        res.status(400).json({ error: 'text (the thing model JSON) is missing' });
+        return;
+      }
+      res.json(describeImport(text));
+    });
+  }
 };
+
+/** What the dialog shows under the model field: counts and import problems, or why it is not JSON. */
+interface ImportSummary {
+  json: boolean;
+  error?: string;
+  properties: number;
+  events: number;
+  services: number;
+  problems: Array<{ path: string; message: string }>;
+}
+
+function describeImport(text: string): ImportSummary {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return {
+      json: false,
+      error: (err as Error).message,
+      properties: 0,
+      events: 0,
+      services: 0,
+      problems: [],
+    };
+  }
+  const { model, problems } = importThingModel(parsed);
+  return {
+    json: true,
+    properties: model.properties.length,
+    events: model.events.length,
+    services: model.services.length,
+    problems: problems.map(({ path, message }) => ({ path, message })),
+  };
+}

@@ -306,6 +306,23 @@ describe('onenet-product', function () {
     assert.match(notJson[0] ?? '', /^the thing model is not JSON text/);
   });
 
+  it("answers the dialog's import question with counts and the importer's problems", async () => {
+    await load([productConfig()]);
+    const ok = await helper.request().post('/onenet-product/import').send({ text: MODEL });
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body, { json: true, properties: 2, events: 1, services: 1, problems: [] });
+    const odd = await helper
+      .request()
+      .post('/onenet-product/import')
+      .send({ text: JSON.stringify({ properties: [{ identifier: 'x', dataType: 'nonsense' }] }) });
+    const body = odd.body as { properties: number; problems: Array<{ path: string }> };
+    assert.ok(body.problems.length > 0);
+    assert.match(body.problems[0]?.path ?? '', /^properties\[0\]/);
+    const bad = await helper.request().post('/onenet-product/import').send({ text: '{' });
+    assert.equal((bad.body as { json: boolean }).json, false);
+    assert.equal((await helper.request().post('/onenet-product/import').send({})).status, 400);
+  });
+
   describe('the device takes product id and key from its product', () => {
     it('logs in with the product key (一型一密) when the device has no key of its own', async () => {
       await load(
