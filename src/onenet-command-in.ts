@@ -1,6 +1,14 @@
 import type { DownlinkRequest } from './connection';
+import { checkModelPropertySet } from './protocol/tsl-check';
+import type { ModelViolation } from './protocol/tsl-types';
 import { DeviceLink } from './node-red/device-link';
-import { acceptsRequest, toCommandMessage, type CommandInNodeDef } from './node-red/command';
+import { findDeviceNode } from './node-red/device-node';
+import {
+  acceptsRequest,
+  toCommandMessage,
+  type CommandInNodeDef,
+  type CommandInfo,
+} from './node-red/command';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 
 /**
@@ -8,6 +16,11 @@ import type { Node, NodeAPI } from './node-red/node-red-types';
  * invoke) for its device, filtered by `kind` and `service`. With `autoReply`, property sets are
  * answered 200 at once; the message still goes out so the flow can apply the values. A request none
  * of the device's command-in nodes accepts is answered 100 by the connection (see Downlinks).
+ *
+ * When the device's product has a thing model (and modelCheck is not "off"), a property set the model
+ * refuses (a read-only or unknown identifier, a bad value) goes out with the violations in
+ * msg.onenet.model, so the flow can refuse it instead of applying it; with autoReply and modelCheck
+ * "reject" it is answered with the first violation's code instead of 200.
  */
 export = function registerCommandInNode(RED: NodeAPI): void {
   function OneNetCommandInNode(this: Node, def: CommandInNodeDef): void {
@@ -24,8 +37,19 @@ export = function registerCommandInNode(RED: NodeAPI): void {
     // node of the device accepts is then answered by the connection at once, instead of timing out.
     const accepts = (request: DownlinkRequest): boolean => acceptsRequest(def, request);
     const removeHandler = connection.onDownlink((request) => {
+      let violations: ModelViolation[] | undefined;
+      const active =
+        request.kind === 'property-set' ? findDeviceNode(RED, deviceId)?.activeModel() : undefined;
+      if (active) {
+        const found = checkModelPropertySet(active.model, request.params as Record<string, unknown>);
+        if (found.length > 0) violations = found;
+      }
       if (autoReply && request.kind === 'property-set') {
-        connection.reply(request, 200).then(
+        const refused = violations && active?.mode === 'reject' ? violations[0] : undefined;
+        const reply = refused
+          ? connection.reply(request, refused.code, undefined, refused.message)
+          : connection.reply(request, 200);
+        reply.then(
           (outcome) => {
             // 'duplicate' means another auto-replying node answered first: fine, one reply went out.
             if (outcome === 'late') this.warn(link.t('lateReply', { id: request.id }));
@@ -37,7 +61,9 @@ export = function registerCommandInNode(RED: NodeAPI): void {
       // Every command-in node of the device gets the same request object: each sends its own deep
       // copy, as core nodes clone a msg sent to several wires, so one flow changing msg.payload does
       // not change it under another.
-      this.send(RED.util.cloneMessage(toCommandMessage(request, deviceId)));
+      const msg = toCommandMessage(request, deviceId);
+      if (violations) (msg.onenet as CommandInfo).model = violations;
+      this.send(RED.util.cloneMessage(msg));
     }, accepts);
     this.on('close', (_removed, done) => {
       removeHandler();

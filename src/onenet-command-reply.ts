@@ -1,5 +1,9 @@
 import { commandInfoOf, otherDeviceOf, replyOf } from './node-red/command';
+import { checkModelPropertyValues, checkModelServiceOutput } from './protocol/tsl-check';
+import { SUCCESS_CODE } from './protocol';
 import { DeviceLink } from './node-red/device-link';
+import { findDeviceNode } from './node-red/device-node';
+import { ModelGate } from './node-red/model-check';
 import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI, NodeDef } from './node-red/node-red-types';
@@ -19,6 +23,7 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const ownDevice = def.device || undefined;
     const link = new DeviceLink(RED, this, ownDevice, false);
+    const gate = new ModelGate(RED, this);
     this.on('input', (msg, _send, done) => {
       const request = commandInfoOf(msg);
       const connectionOf = () => {
@@ -36,6 +41,17 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
       runInput(link, msg, done, connectionOf, async (connection) => {
         if (!request) throw new FlowError(link.t('noOnenet'), 'failedNoOnenet');
         const reply = replyOf(request, msg);
+        // replyOf checked the data's shape; the model checks what is in it (successful replies only).
+        if (reply.code === SUCCESS_CODE && reply.data !== undefined) {
+          const data = reply.data;
+          gate.enforce(findDeviceNode(RED, ownDevice ?? request.device), (model) =>
+            request.kind === 'property-get'
+              ? checkModelPropertyValues(model, data as Record<string, unknown>)
+              : request.kind === 'service-invoke' && request.identifier !== undefined
+                ? checkModelServiceOutput(model, request.identifier, data)
+                : [],
+          );
+        }
         const outcome = await connection.reply(request, reply.code, reply.data, reply.message);
         if (outcome === 'duplicate') {
           this.warn(link.t('duplicateReply', { id: request.id }));

@@ -17,6 +17,8 @@ import {
   type DeviceSettings,
 } from './node-red/device-settings';
 import { translator } from './node-red/i18n';
+import type { ActiveModel } from './node-red/model-check';
+import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './node-red/product-node';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 
 /** The core tls-config node's one method we use (core 05-tls.js). */
@@ -42,15 +44,34 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     return tlsNode.addTLSOptions({});
   }
 
+  /** The chosen onenet-product, undefined when none is chosen; throws when the chosen one is missing. */
+  function productOf(def: DeviceConfigDef): ProductNode | undefined {
+    if (!def.product || def.product === '_ADD_') return undefined;
+    const product = findProductNode(RED, def.product);
+    if (!product) {
+      throw new DeviceConfigError(
+        `the ${PRODUCT_NODE_TYPE} configuration node chosen for this device does not exist`,
+      );
+    }
+    return product;
+  }
+
   function OneNetDeviceNode(this: Node, def: DeviceConfigDef): void {
     RED.nodes.createNode(this, def);
     let settings: DeviceSettings | undefined;
     let configProblem: string | undefined;
+    let product: ProductNode | undefined;
     try {
-      settings = toDeviceSettings(def, this.credentials?.key, tlsOptionsOf(def));
+      product = productOf(def);
+      const fromProduct = product && { productId: product.productId, key: product.productKey };
+      settings = toDeviceSettings(def, this.credentials?.key, tlsOptionsOf(def), fromProduct);
     } catch (err) {
       configProblem = (err as Error).message;
     }
+    const activeModel: ActiveModel | undefined =
+      product?.thingModel && product.modelCheck !== 'off'
+        ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
+        : undefined;
     const deviceLabel = settings
       ? describeDevice(settings.identity)
       : `${def.productId ?? ''}/${def.deviceName ?? ''}`;
@@ -77,6 +98,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
       },
       releaseConnection: (userId: string, removed = true): Promise<void> =>
         defaultPool.release(userId, { removed }),
+      activeModel: (): ActiveModel | undefined => activeModel,
     };
     Object.assign(this, api);
 

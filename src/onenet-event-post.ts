@@ -1,4 +1,7 @@
+import { checkModelEventPost } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
+import { findDeviceNode } from './node-red/device-node';
+import { ModelGate } from './node-red/model-check';
 import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
@@ -18,6 +21,7 @@ export = function registerEventPostNode(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const link = new DeviceLink(RED, this, def.device, true);
     const configuredEvent = (def.event ?? '').trim();
+    const gate = new ModelGate(RED, this);
     this.on('input', (msg, send, done) => {
       runInput(
         link,
@@ -29,16 +33,17 @@ export = function registerEventPostNode(RED: NodeAPI): void {
           if (identifier === undefined || identifier === '')
             throw new FlowError(link.t('noEvent'), 'failedNoEvent');
           // The identifier's form is checked by the protocol core, which names what is wrong with it.
-          await postAndForward(link, msg, send, () =>
-            connection.request(
+          await postAndForward(link, msg, send, () => {
+            const output = payloadObject(msg.payload, 'of output parameters');
+            gate.enforce(findDeviceNode(RED, def.device), (model) =>
+              checkModelEventPost(model, String(identifier), output),
+            );
+            return connection.request(
               'event-post',
-              {
-                identifier: identifier as string,
-                output: payloadObject(msg.payload, 'of output parameters'),
-              },
+              { identifier: identifier as string, output },
               postOptions(def, msg),
-            ),
-          );
+            );
+          });
         },
       );
     });

@@ -1,5 +1,8 @@
 import type { DeviceConnection } from './connection';
+import { checkModelPropertyValues } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
+import { findDeviceNode } from './node-red/device-node';
+import { ModelGate, postedValues } from './node-red/model-check';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 import { payloadObject, postAndForward, postOptions, type PostNodeDef } from './node-red/post';
@@ -14,15 +17,18 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const link = new DeviceLink(RED, this, def.device, true);
     const ownConnection = (): DeviceConnection => link.ownConnection();
+    const gate = new ModelGate(RED, this);
     this.on('input', (msg, send, done) => {
       runInput(link, msg, done, ownConnection, (connection) =>
-        postAndForward(link, msg, send, () =>
-          connection.request(
-            'property-post',
-            payloadObject(msg.payload, 'of {identifier: value}'),
-            postOptions(def, msg),
-          ),
-        ),
+        postAndForward(link, msg, send, () => {
+          const payload = payloadObject(msg.payload, 'of {identifier: value}');
+          // Before anything is sent: with modelCheck "reject" a refused post throws here.
+          gate.enforce(findDeviceNode(RED, def.device), (model) => {
+            const values = postedValues(payload);
+            return values ? checkModelPropertyValues(model, values) : [];
+          });
+          return connection.request('property-post', payload, postOptions(def, msg));
+        }),
       );
     });
   }

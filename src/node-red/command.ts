@@ -2,6 +2,7 @@ import { OneNetRequestError, type DownlinkKind, type DownlinkRequest } from '../
 import { readableText } from '../connection/client-text';
 import { SUCCESS_CODE, describeReplyCode, describeType } from '../protocol';
 import { replyDataError } from '../protocol/reply-data';
+import type { ModelViolation } from '../protocol/tsl-types';
 import { findDeviceNode } from './device-node';
 import type { NodeAPI, NodeDef, NodeMessage } from './node-red-types';
 
@@ -23,6 +24,11 @@ export interface CommandInfo {
   /** The onenet-device config node's id, so a reply node without its own device finds the connection. */
   device: string;
   receivedAt: number;
+  /**
+   * A property set the device's product thing model refuses: the violations (read-only or unknown
+   * identifiers, bad values), so the flow does not apply it unawares. Absent when it is fine.
+   */
+  model?: ModelViolation[];
 }
 
 export function acceptsRequest(

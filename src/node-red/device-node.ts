@@ -1,4 +1,5 @@
 import type { DeviceConnection } from '../connection';
+import type { ActiveModel } from './model-check';
 import type { NodeAPI, Node } from './node-red-types';
 
 export const DEVICE_NODE_TYPE = 'onenet-device';
@@ -18,6 +19,11 @@ export interface DeviceNodeApi {
    * its return; see ConnectionPool.release.
    */
   releaseConnection(userId: string, removed?: boolean): Promise<void>;
+  /**
+   * The thing model this device's messages are checked against before they are sent: its product's,
+   * when the device has a product with a model and modelCheck is not "off"; else undefined.
+   */
+  activeModel(): ActiveModel | undefined;
 }
 
 export type DeviceNode = Node & DeviceNodeApi;

@@ -28,6 +28,15 @@ export interface DeviceConfigDef extends NodeDef {
   offlinePolicy?: string;
   /** Uplink messages per second (DESIGN.md §4); '' or absent = 1, 0 = no limit. */
   uplinkRate?: string | number;
+  /** Optional id of an onenet-product config node (DESIGN.md §4). */
+  product?: string;
+}
+
+/** What a device takes from its onenet-product config node. */
+export interface ProductSettings {
+  productId: string;
+  /** The product access_key, used when the device has no key of its own. */
+  key?: string;
 }
 
 export interface DeviceSettings {
@@ -60,22 +69,42 @@ export function usesTls(def: DeviceConfigDef): boolean {
 
 /**
  * Maps the config node to what the connection pool needs. `key` is the credential; `tlsOptions` are
- * the options of a chosen core tls-config node (only used when TLS is on). Throws DeviceConfigError
- * with a sentence naming the field to fix; the message never contains the key.
+ * the options of a chosen core tls-config node (only used when TLS is on); `product` is what the
+ * chosen onenet-product gives: the product id (the device's own field may be empty, and must match
+ * when filled) and the product key, signed with when the device has no key of its own (一型一密; the
+ * token keeps the device-level res, onenet-protocol.md §2.3). Throws DeviceConfigError with a
+ * sentence naming the field to fix; the message never contains the key.
  */
 export function toDeviceSettings(
   def: DeviceConfigDef,
-  key: string | undefined,
+  ownKey: string | undefined,
   tlsOptions?: TlsConnectionOptions,
+  product?: ProductSettings,
 ): DeviceSettings {
   const tls = usesTls(def);
-  const productId = (def.productId ?? '').trim();
+  const ownProductId = (def.productId ?? '').trim();
   const deviceName = (def.deviceName ?? '').trim();
+  let productId = ownProductId;
+  if (product) {
+    const productsId = product.productId.trim();
+    const productProblem = productIdError(productsId);
+    if (productProblem)
+      throw new DeviceConfigError(`the product config node chosen for this device: ${productProblem}`);
+    if (ownProductId !== '' && ownProductId !== productsId) {
+      throw new DeviceConfigError(
+        `Product ID "${ownProductId}" differs from "${productsId}" of the product config node chosen for this device: leave the device's Product ID empty, or make them the same`,
+      );
+    }
+    productId = productsId;
+  }
   check(productIdError(productId));
   check(deviceNameError(deviceName));
+  const key = typeof ownKey === 'string' && ownKey.trim() !== '' ? ownKey : product?.key;
   if (typeof key !== 'string' || key.trim() === '') {
     throw new DeviceConfigError(
-      'device key is missing: paste the device key (or product access key) into the device config node',
+      product
+        ? 'device key is missing: paste the device key into the device config node, or the product access_key into its product config node'
+        : 'device key is missing: paste the device key (or product access key) into the device config node',
     );
   }
   const host = (def.host ?? '').trim() || (tls ? TLS_DEFAULT_HOST : PLAIN_DEFAULT_HOST);

@@ -2,6 +2,7 @@ import { OneNetRequestError, type ConnectionStatus, type RequestFailureReason } 
 import { describeReplyCode } from '../protocol';
 import { FlowError } from './flow-error';
 import type { MessageName, Translate } from './i18n';
+import { ModelCheckError } from './model-check';
 
 /** Longest detail quoted in a status; the whole sentence is in msg.error and the Debug sidebar. */
 const MAX_DETAIL_CHARS = 48;
@@ -28,6 +29,7 @@ export function failureStatusText(
   t: Translate,
   statusText: Translate,
 ): string {
+  if (err instanceof ModelCheckError) return t('failedModel', { detail: shortDetail(err.detail) });
   if (err instanceof FlowError && err.status) return statusText(err.status);
   if (!(err instanceof OneNetRequestError)) {
     return t('failedOther', { reason: shortDetail(err instanceof Error ? err.message : String(err)) });

@@ -1,13 +1,14 @@
 import type { NodeAPI } from './node-red-types';
 
 /**
- * Every message key the runtime uses. Those shared by all five node sets live in the onenet-device
+ * Every message key the runtime uses. Those shared by all our node sets live in the onenet-device
  * catalog, so every node refers to them fully qualified (a node's own namespace would not find them).
  */
 const OUR_NAMESPACE = '@iot-flows/node-red-onenet/onenet-device:onenet-device.';
 /** Messages only one node type uses live in that node's own catalogue. */
 const COMMAND_IN_NAMESPACE = '@iot-flows/node-red-onenet/onenet-command-in:onenet-command-in.';
 const COMMAND_REPLY_NAMESPACE = '@iot-flows/node-red-onenet/onenet-command-reply:onenet-command-reply.';
+const PRODUCT_NAMESPACE = '@iot-flows/node-red-onenet/onenet-product:onenet-product.';
 
 export const MESSAGE_KEYS = {
   connecting: 'node-red:common.status.connecting',
@@ -58,6 +59,12 @@ export const MESSAGE_KEYS = {
   noOnenet: `${OUR_NAMESPACE}errors.no-onenet`,
   noDevice: `${OUR_NAMESPACE}errors.no-device`,
   noEvent: `${OUR_NAMESPACE}errors.no-event`,
+  failedModel: `${OUR_NAMESPACE}status.failed.model`,
+  modelRefused: `${OUR_NAMESPACE}errors.model`,
+  modelWarning: `${OUR_NAMESPACE}warn.model`,
+  modelViolation: `${OUR_NAMESPACE}model.violation`,
+  modelNotJson: `${PRODUCT_NAMESPACE}warn.not-json`,
+  modelProblems: `${PRODUCT_NAMESPACE}warn.problems`,
 } as const;
 
 export type MessageName = keyof typeof MESSAGE_KEYS;
@@ -77,4 +84,12 @@ export function translator(RED: NodeAPI): Translate {
 export function statusTexts(RED: NodeAPI): Translate {
   return (name, substitutions) =>
     substitutions ? RED._(MESSAGE_KEYS[name], substitutions) : MESSAGE_KEYS[name];
+}
+
+/**
+ * The reason of one thing-model rule (tsl-types.ts ModelRule), in the runtime's language: the checks'
+ * own sentences are en-US, so other languages are built from the rule id and its limit.
+ */
+export function modelRuleText(RED: NodeAPI, rule: string, limit: number | string | undefined): string {
+  return RED._(`${OUR_NAMESPACE}model.rule.${rule}`, { limit: limit === undefined ? '' : String(limit) });
 }

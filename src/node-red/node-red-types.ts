@@ -67,6 +67,13 @@ export interface NodeTypeOptions {
  */
 export type NodeConstructor<TDef extends NodeDef> = (this: Node, def: TDef) => void;
 
+/** An express handler of the admin API, reduced to what our routes use. */
+export type AdminHandler = (
+  req: { body?: unknown },
+  res: { status(code: number): { json(body: unknown): void }; json(body: unknown): void },
+  next: () => void,
+) => void;
+
 export interface NodeAPI {
   nodes: {
     createNode(node: Node, def: NodeDef): void;
@@ -89,6 +96,13 @@ export interface NodeAPI {
   util: {
     /** A deep copy of a message, as core nodes make when one msg goes to several places. */
     cloneMessage<T>(msg: T): T;
+  };
+  /** The editor's admin HTTP API (an express app); absent in some test runtimes. */
+  httpAdmin?: {
+    post(path: string, ...handlers: AdminHandler[]): void;
+  };
+  auth?: {
+    needsPermission(permission: string): AdminHandler;
   };
   /** i18n lookup: `namespace:key`, with `__name__` placeholders filled from `substitutions`. */
   _(key: string, substitutions?: Record<string, string | number>): string;

@@ -33,6 +33,7 @@ import {
 /** The palette facts of each node type (DESIGN.md §3 and the editor brief). */
 const EXPECTED: Record<string, { category: string; inputs?: number; outputs?: number }> = {
   'onenet-device': { category: 'config' },
+  'onenet-product': { category: 'config' },
   'onenet-property-post': { category: 'OneNET', inputs: 1, outputs: 1 },
   'onenet-event-post': { category: 'OneNET', inputs: 1, outputs: 1 },
   'onenet-command-in': { category: 'OneNET', inputs: 0, outputs: 1 },
@@ -65,6 +66,11 @@ const GOOD: Record<string, Record<string, unknown[]>> = {
     service: ['', 'reboot', 'set_mode_2'],
   },
   'onenet-command-reply': { device: ['', 'cfg1'] },
+  'onenet-product': {
+    productId: ['Ck2AF9QD2K', '123123'],
+    thingModel: ['', '{"properties": [], "events": [], "services": []}', '{}'],
+    modelCheck: ['reject', 'warn', 'off'],
+  },
 };
 
 const BAD: Record<string, Record<string, unknown[]>> = {
@@ -91,7 +97,18 @@ const BAD: Record<string, Record<string, unknown[]>> = {
     service: ['a-b', 'a/b', '+', 'x'.repeat(51)],
   },
   'onenet-command-reply': {},
+  'onenet-product': {
+    productId: ['', 'a b', '产品'],
+    thingModel: ['{', 'properties: []'],
+    modelCheck: ['', 'strict', undefined],
+  },
 };
+
+/**
+ * Required unless the device chooses an onenet-product (which gives the product id and may give the
+ * key): not `required` in the definition, since Node-RED refuses an empty required value outright.
+ */
+const REQUIRED_WITHOUT_PRODUCT: Record<string, string[]> = { 'onenet-device': ['productId'] };
 
 const SAMPLE_KEY = 'KuF3NT/jUBJ62LNBB/A8XZA9CqS3Cu79B/ABmfA1UCw=';
 const GOOD_KEYS = ['__PWRD__', SAMPLE_KEY, 'adfasdfadsfadsf='];
@@ -265,7 +282,7 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
           `icons/${String(definition.icon)}`,
         );
         if (expected.category !== 'config') assert.match(String(definition.color), /^#[0-9A-Fa-f]{6}$/);
-        if (set !== 'onenet-device') {
+        if (expected.category !== 'config') {
           assert.deepEqual(definition.defaults?.device?.type, 'onenet-device');
           assert.equal(definition.defaults?.device?.required, set !== 'onenet-command-reply');
         }
@@ -309,7 +326,9 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
             }
             if (definition.credentials?.[property] !== undefined) continue;
             // A required field starts empty on purpose: the dialog marks it until the user fills it in.
-            const mustFillIn = spec.required === true && spec.value === '';
+            const mustFillIn =
+              (spec.required === true || REQUIRED_WITHOUT_PRODUCT[set]?.includes(property) === true) &&
+              spec.value === '';
             const verdict = editorVerdict(definitions, property, spec.value, node);
             if (mustFillIn)
               assert.notEqual(verdict, true, `${property}: an empty required field must be marked`);
@@ -514,15 +533,41 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
     assert.equal(kindLabels.size, 8, 'each kind has its own label in each language');
   });
 
-  it('requires the key credential, accepts a saved one and refuses text that is not base64', () => {
+  it('requires the key credential (unless a product is chosen), accepts a saved one and refuses text that is not base64', () => {
     const definition = onlyRegistration('onenet-device', 'en-US');
     const credentials = definition.credentials ?? {};
     assert.deepEqual(Object.keys(credentials), ['key']);
     assert.equal(credentials.key?.type, 'password');
-    assert.equal(credentials.key?.required, true);
     assert.equal(definition.defaults?.key, undefined, 'the key must never be a flow property');
     for (const key of GOOD_KEYS) assert.equal(editorVerdict(credentials, 'key', key, {}), true, key);
     for (const key of BAD_KEYS) assert.notEqual(editorVerdict(credentials, 'key', key, {}), true, key);
+    // With a product the device may sign with the product key: empty is fine, a bad key is not.
+    const withProduct = { product: 'prod1' };
+    assert.equal(editorVerdict(credentials, 'key', '', withProduct), true);
+    for (const key of BAD_KEYS.filter((k) => k !== ''))
+      assert.notEqual(editorVerdict(credentials, 'key', key, withProduct), true, key);
+  });
+
+  it('takes the product id from a chosen product: empty is fine, another id is refused', () => {
+    const definition = onlyRegistration('onenet-device', 'en-US');
+    const definitions = definition.defaults ?? {};
+    assert.equal(definitions.product?.type, 'onenet-product');
+    assert.equal(definitions.product?.required, false);
+    assert.notEqual(editorVerdict(definitions, 'productId', '', {}), true, 'no product: required');
+    assert.equal(editorVerdict(definitions, 'productId', '', { product: 'prod1' }), true);
+    assert.equal(editorVerdict(definitions, 'productId', 'Ck2AF9QD2K', { product: 'prod1' }), true);
+    assert.notEqual(editorVerdict(definitions, 'productId', 'a b', { product: 'prod1' }), true);
+  });
+
+  it('product: the product key is optional, the model must be JSON text, model check is one of three', () => {
+    const definition = onlyRegistration('onenet-product', 'en-US');
+    const credentials = definition.credentials ?? {};
+    assert.deepEqual(Object.keys(credentials), ['key']);
+    assert.equal(credentials.key?.type, 'password');
+    assert.equal(definition.defaults?.key, undefined, 'the key must never be a flow property');
+    assert.equal(editorVerdict(credentials, 'key', '', {}), true);
+    assert.equal(editorVerdict(credentials, 'key', SAMPLE_KEY, {}), true);
+    assert.notEqual(editorVerdict(credentials, 'key', 'not a key!', {}), true);
   });
 
   it('says why a key is refused: empty, not base64, or cut short', () => {

@@ -124,6 +124,51 @@ describe('onenet-device settings mapping', () => {
     }
   });
 
+  describe('with a product (onenet-product)', () => {
+    const PRODUCT_KEY = 'cHJvZHVjdC1hY2Nlc3Mta2V5LWZvci10ZXN0cw==';
+
+    it("takes the product's id when the device's is empty, and accepts the same id", () => {
+      const product = { productId: 'Prod02', key: PRODUCT_KEY };
+      assert.equal(
+        toDeviceSettings(def({ productId: '' }), KEY, undefined, product).identity.productId,
+        'Prod02',
+      );
+      assert.equal(
+        toDeviceSettings(def({ productId: ' Prod02 ' }), KEY, undefined, product).identity.productId,
+        'Prod02',
+      );
+    });
+
+    it("refuses a device whose own Product ID differs from the product's, naming both", () => {
+      assert.throws(
+        () => toDeviceSettings(def({ productId: 'Prod01' }), KEY, undefined, { productId: 'Prod02' }),
+        (err: unknown) =>
+          err instanceof DeviceConfigError && /"Prod01" differs from "Prod02"/.test(err.message),
+      );
+    });
+
+    it('signs with its own key when it has one, else with the product key', () => {
+      const product = { productId: 'Prod01', key: PRODUCT_KEY };
+      assert.equal(toDeviceSettings(def(), KEY, undefined, product).options.key, KEY);
+      assert.equal(toDeviceSettings(def(), undefined, undefined, product).options.key, PRODUCT_KEY);
+      assert.equal(toDeviceSettings(def(), '  ', undefined, product).options.key, PRODUCT_KEY);
+    });
+
+    it('says where a key can go when neither has one, without echoing anything secret', () => {
+      assert.throws(
+        () => toDeviceSettings(def(), undefined, undefined, { productId: 'Prod01' }),
+        /device key is missing: .*or the product access_key into its product config node/,
+      );
+    });
+
+    it('refuses a product whose id is not valid', () => {
+      assert.throws(
+        () => toDeviceSettings(def({ productId: '' }), KEY, undefined, { productId: 'a b' }),
+        /the product config node chosen for this device: product id must be letters and digits only/,
+      );
+    });
+  });
+
   it('describes a device as productId/deviceName', () => {
     assert.equal(describeDevice(toDeviceSettings(def(), KEY).identity), 'Prod01/dev-1');
   });

@@ -13,10 +13,11 @@ import commandInNode from '../../src/onenet-command-in';
 import commandReplyNode from '../../src/onenet-command-reply';
 import deviceNode from '../../src/onenet-device';
 import eventPostNode from '../../src/onenet-event-post';
+import productNode from '../../src/onenet-product';
 import propertyPostNode from '../../src/onenet-property-post';
 
 /**
- * Shared set-up for the Node-RED node tests: node-red-node-test-helper with our five node sets and
+ * Shared set-up for the Node-RED node tests: node-red-node-test-helper with our six node sets and
  * an emulator on a free port. Every flow node gets z, x and y so the runtime starts it as a flow node.
  */
 
@@ -28,6 +29,7 @@ export type { TestNode };
 helper.init(require.resolve(nodeRedPackageDir()));
 
 export const ALL_NODES: NodeModule[] = [
+  productNode,
   deviceNode,
   propertyPostNode,
   eventPostNode,

@@ -24,6 +24,10 @@ declare module 'node-red-node-test-helper' {
     unload(): Promise<void>;
     setFlows(flow: FlowNode[], type: 'full' | 'flows' | 'nodes', credentials?: Credentials): Promise<void>;
     getNode(id: string): TestNode | null;
+    /** supertest on the admin API of the loaded flows. */
+    request(): {
+      post(path: string): { send(body: unknown): PromiseLike<{ status: number; body: unknown }> };
+    };
     /** The spy on the runtime log: every log line, with its level and text. */
     log(): { getCalls(): Array<{ args: unknown[] }> };
     /** The runtime's nodes module (internal); the admin API's GET /flows returns what its getFlows() returns. */

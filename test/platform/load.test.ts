@@ -42,7 +42,7 @@ function declaredNodeTypes(): string[] {
 function assertLoadedAndRan(report: LoadReport): void {
   assert.equal(report.node, process.version, 'the child ran on the Node.js under test');
   const types = declaredNodeTypes();
-  assert.equal(types.length, 5);
+  assert.equal(types.length, 6);
   assert.deepEqual(
     report.nodeFiles,
     Object.fromEntries(types.map((type) => [type, 'function'])),
