@@ -61,7 +61,7 @@ describe('end to end: packed package in a real Node-RED', function () {
     }
   });
 
-  it('loads all five node types into Node-RED without errors', async () => {
+  it('loads all six node types into Node-RED without errors', async () => {
     const response = await fetch(`${nodeRed!.url}/nodes`, { headers: { Accept: 'application/json' } });
     const sets = (await response.json()) as Array<{
       module: string;
@@ -72,7 +72,7 @@ describe('end to end: packed package in a real Node-RED', function () {
     const ours = sets.filter((set) => set.module === '@iot-flows/node-red-onenet');
     assert.deepEqual(
       ours.map((set) => set.err ?? null),
-      [null, null, null, null, null],
+      [null, null, null, null, null, null],
       JSON.stringify(ours),
     );
     assert.deepEqual(ours.flatMap((set) => set.types).sort(), [
@@ -80,6 +80,7 @@ describe('end to end: packed package in a real Node-RED', function () {
       'onenet-command-reply',
       'onenet-device',
       'onenet-event-post',
+      'onenet-product',
       'onenet-property-post',
     ]);
   });
