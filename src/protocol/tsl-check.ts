@@ -77,14 +77,25 @@ function notAnObject(params: unknown, out: Out): boolean {
   return true;
 }
 
+/** The property named `identifier`; when there is none, the violation saying why is in `out`. */
+function propertyOf(
+  model: TslModel,
+  properties: ReadonlyMap<string, TslProperty>,
+  identifier: string,
+  out: Out,
+): TslProperty | undefined {
+  return (
+    properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined)
+  );
+}
+
 /** `thing/property/post` params `{identifier: {value, time?}}`. */
 export function checkModelPropertyPost(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
   const out: Out = [];
   if (notAnObject(params, out)) return out;
   const properties = indexOf(model).properties;
   for (const identifier of Object.keys(params)) {
-    const property =
-      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
+    const property = propertyOf(model, properties, identifier, out);
     if (!property) continue;
     const entry = params[identifier];
     if (!isObject(entry) || !('value' in entry)) {
@@ -100,8 +111,7 @@ export function checkModelPropertyValues(model: TslModel, values: Record<string,
   if (notAnObject(values, out)) return out;
   const properties = indexOf(model).properties;
   for (const identifier of Object.keys(values)) {
-    const property =
-      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
+    const property = propertyOf(model, properties, identifier, out);
     if (property) checkModelValue(property.dataType, values[identifier], identifier, identifier, out);
   }
   return out;
@@ -127,8 +137,7 @@ export function checkModelPropertySet(model: TslModel, params: Record<string, un
   if (notAnObject(params, out)) return out;
   const properties = indexOf(model).properties;
   for (const identifier of Object.keys(params)) {
-    const property =
-      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
+    const property = propertyOf(model, properties, identifier, out);
     if (!property) continue;
     if (property.accessMode === 'r')
       push(
