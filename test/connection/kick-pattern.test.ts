@@ -81,7 +81,9 @@ describe('connection / kicks told from network drops by their pattern', function
       assert.match(now.lastError!, /^kicked: another client uses this device/);
       assert.equal(kickedEvents.values.length, 1, 'one log warning for the episode');
 
-      // The user asks (msg.action "connect", or a deploy): it tries at once.
+      // The user asks (msg.action "connect", or a deploy) while it waits out the back-off: it tries at
+      // once. (Between two kicks it may be logged in for a moment; connect() then has nothing to do.)
+      await waitForStatus(connection, (s) => s.state === 'disconnected' && s.kicked === true, 10_000);
       const connectsBefore = harness.emulator.stats.connects;
       const askedAt = Date.now();
       connection.connect();
