@@ -166,13 +166,13 @@ export class DeviceConnection extends EventEmitter {
     let payload: Buffer;
     let values: Record<string, TimedValue>;
     let settings: { qos: 0 | 1; waitReply: boolean; timeoutMs: number };
-    const valuesAt = (time: number | undefined): Record<string, TimedValue> =>
-      kind === 'property-post' ? toPropertyParams(params, time) : this.eventParams(params, time);
-    const build = (time: number | undefined): Buffer => serializeMessage(buildRequest(id, valuesAt(time)));
     try {
       settings = this.requestSettings(options);
       id = this.nextId();
-      values = valuesAt(options.time);
+      values =
+        kind === 'property-post'
+          ? toPropertyParams(params, options.time)
+          : this.eventParams(params, options.time);
       payload = serializeMessage(buildRequest(id, values));
     } catch (err) {
       // The reason quotes the user's data (a property path, an identifier), which may be huge.
@@ -197,11 +197,6 @@ export class DeviceConnection extends EventEmitter {
         done: false,
         timer: undefined,
       };
-      // A post that waits in the offline queue carries the time it was accepted (msg.time, when
-      // given, already stamps every value). Only 'queue' ever waits that long.
-      if (options.time === undefined && this.options.offlinePolicy === 'queue') {
-        entry.stamp = () => build(createdAt);
-      }
       this.pipeline.submit(entry);
     });
   }

@@ -3,6 +3,7 @@ import { OneNetRequestError } from './errors';
 import type { InFlight } from './in-flight';
 import type { PipelineMode, PipelineSettings } from './request-pipeline';
 import type { UplinkScheduler } from './uplink-scheduler';
+import { stampedPayload } from './uplink-merge';
 import type { RequestEntry, UplinkMessage } from './uplink-types';
 import type { RequestFailureReason } from './types';
 
@@ -81,11 +82,7 @@ export class Settlement {
       message.state = 'queued';
       message.resent = true;
       for (const member of message.members) this.stampForQueue(member);
-      const only = message.members[0]!;
-      if (message.alone && only.stamp) {
-        message.payload = only.stamp();
-        only.stamp = undefined;
-      }
+      if (message.alone) message.payload = message.members[0]!.payload;
       return true;
     }
     const unacknowledged = message.state === 'publishing';
@@ -125,10 +122,7 @@ export class Settlement {
   stampForQueue(entry: RequestEntry): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
-    if (entry.stamp && entry.unsent === undefined) {
-      entry.payload = entry.stamp();
-      entry.stamp = undefined;
-    }
+    if (entry.unsent === undefined) entry.payload = stampedPayload(entry);
   }
 
   /** One message carrying some of `entry`'s values succeeded; it resolves when the last one has. */

@@ -1,4 +1,10 @@
-import { MAX_PAYLOAD_BYTES, type HistoryValue, type TimedValue } from '../protocol';
+import {
+  buildRequest,
+  MAX_PAYLOAD_BYTES,
+  serializeMessage,
+  type HistoryValue,
+  type TimedValue,
+} from '../protocol';
 import type { RequestEntry } from './uplink-types';
 
 /**
@@ -199,4 +205,21 @@ export function takeEvents(entries: readonly RequestEntry[]): MergedPost {
 /** Whether every value of the entry has gone into a message. */
 export function fullyTaken(entry: RequestEntry): boolean {
   return entry.unsent !== undefined && entry.unsent.size === 0;
+}
+
+/**
+ * The entry's own message with the time it was accepted on every value that has none: for a post
+ * that waited (for the uplink budget, or in the offline queue), so OneNET records when it was
+ * measured, not when it arrived. Unchanged when every value has its time.
+ */
+export function stampedPayload(entry: RequestEntry): Buffer {
+  const values = Object.entries(entry.values);
+  if (values.every(([, timed]) => timed.time !== undefined)) return entry.payload;
+  const params = Object.fromEntries(
+    values.map(([identifier, timed]) => [
+      identifier,
+      { value: timed.value, time: timed.time ?? entry.createdAt },
+    ]),
+  );
+  return serializeMessage(buildRequest(entry.id, params));
 }

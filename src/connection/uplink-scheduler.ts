@@ -4,6 +4,7 @@ import { TokenBucket } from './token-bucket';
 import {
   type MergedHistory,
   fullyTaken,
+  stampedPayload,
   hasHistory,
   hasLive,
   takeEvents,
@@ -299,17 +300,4 @@ function historyEntry(history: MergedHistory): HistoryEntry {
   if (Object.keys(history.properties).length > 0) entry.properties = history.properties;
   if (Object.keys(history.events).length > 0) entry.events = history.events;
   return entry;
-}
-
-/** The entry's own message with the time it was accepted on every value that has none. */
-function stampedPayload(entry: RequestEntry): Buffer {
-  const values = Object.entries(entry.values);
-  if (values.every(([, timed]) => timed.time !== undefined)) return entry.payload;
-  const params = Object.fromEntries(
-    values.map(([identifier, timed]) => [
-      identifier,
-      { value: timed.value, time: timed.time ?? entry.createdAt },
-    ]),
-  );
-  return serializeMessage(buildRequest(entry.id, params));
 }

@@ -22,12 +22,6 @@ export interface RequestEntry {
   createdAt: number;
   resolve: (outcome: RequestOutcome) => void;
   reject: (error: OneNetRequestError) => void;
-  /**
-   * The payload again with the time it was accepted on every value without a time of its own, for a
-   * request that waits in the offline queue: OneNET then records when the value was measured, not
-   * when it arrived. Absent when every value already has its time.
-   */
-  stamp?: () => Buffer;
   /** The values by identifier (property identifiers, or the one event identifier), for merging. */
   values: Record<string, TimedValue>;
   /** Acceptance order: of two values of one property, the later accepted is the newer. */
