@@ -149,3 +149,18 @@ function modelViolation(
   }
   return undefined;
 }
+
+/** Refuses nonsense batch rules at start, with the option's name. */
+export function checkBatchRules(rules: BatchPostRules | undefined): void {
+  if (!rules) return;
+  for (const name of ['devicesPerMessage', 'pointsPerDevice', 'valuesPerPoint'] as const) {
+    const value = rules[name];
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
+      throw new Error(`batchPosts.${name} must be a positive integer`);
+  }
+  for (const name of ['limitCode', 'foreignIdentityCode'] as const) {
+    const value = rules[name];
+    if (value !== undefined && !Number.isSafeInteger(value))
+      throw new Error(`batchPosts.${name} must be an integer`);
+  }
+}

@@ -32,7 +32,6 @@ import type {
   EmulatorDevice,
   EmulatorOptions,
   EmulatorProduct,
-  BatchPostRules,
   EmulatorStats,
   EventRecord,
   OneNetEmulatorEvents,
@@ -43,6 +42,7 @@ import type {
   UplinkRecord,
 } from './types';
 import { UplinkHandler } from './uplink-handler';
+import { checkBatchRules } from './batch-uplink';
 import { UplinkRateGate } from './uplink-rate';
 
 /**
@@ -424,20 +424,5 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       action();
     }, ms);
     this.timers.add(timer);
-  }
-}
-
-/** Refuses nonsense batch rules at start, with the option's name. */
-function checkBatchRules(rules: BatchPostRules | undefined): void {
-  if (!rules) return;
-  for (const name of ['devicesPerMessage', 'pointsPerDevice', 'valuesPerPoint'] as const) {
-    const value = rules[name];
-    if (value !== undefined && (!Number.isSafeInteger(value) || value < 1))
-      throw new Error(`batchPosts.${name} must be a positive integer`);
-  }
-  for (const name of ['limitCode', 'foreignIdentityCode'] as const) {
-    const value = rules[name];
-    if (value !== undefined && !Number.isSafeInteger(value))
-      throw new Error(`batchPosts.${name} must be an integer`);
   }
 }
