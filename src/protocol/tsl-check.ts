@@ -77,44 +77,49 @@ function notAnObject(params: unknown, out: Out): boolean {
   return true;
 }
 
-/** The property named `identifier`; when there is none, the violation saying why is in `out`. */
-function propertyOf(
-  model: TslModel,
-  properties: ReadonlyMap<string, TslProperty>,
-  identifier: string,
-  out: Out,
-): TslProperty | undefined {
-  return (
-    properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined)
-  );
-}
+type PropertyVisit = (property: TslProperty, identifier: string, value: unknown, out: Out) => void;
 
-/** `thing/property/post` params `{identifier: {value, time?}}`. */
-export function checkModelPropertyPost(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
+/**
+ * Checks each entry of `{identifier: …}` params against its property with `visit`; an identifier
+ * that is no property gets its violation here. The visitors are module functions, so a check on
+ * the per-post path allocates nothing but its result.
+ */
+function checkEachProperty(model: TslModel, params: unknown, visit: PropertyVisit): ModelViolation[] {
   const out: Out = [];
   if (notAnObject(params, out)) return out;
   const properties = indexOf(model).properties;
-  for (const identifier of Object.keys(params)) {
-    const property = propertyOf(model, properties, identifier, out);
-    if (!property) continue;
-    const entry = params[identifier];
-    if (!isObject(entry) || !('value' in entry)) {
-      push(out, identifier, identifier, entry, 'type', 'is not {"value": …}', 'object');
-    } else checkModelValue(property.dataType, entry.value, identifier, identifier, out);
+  const entries = params as Record<string, unknown>;
+  for (const identifier of Object.keys(entries)) {
+    const property =
+      properties.get(identifier) ?? (lookup(model, 'property', identifier, out) as TslProperty | undefined);
+    if (property) visit(property, identifier, entries[identifier], out);
   }
   return out;
+}
+
+const postedValue: PropertyVisit = (property, identifier, entry, out) => {
+  if (!isObject(entry) || !('value' in entry)) {
+    push(out, identifier, identifier, entry, 'type', 'is not {"value": …}', 'object');
+  } else checkModelValue(property.dataType, entry.value, identifier, identifier, out);
+};
+
+const plainValue: PropertyVisit = (property, identifier, value, out) =>
+  checkModelValue(property.dataType, value, identifier, identifier, out);
+
+const settableValue: PropertyVisit = (property, identifier, value, out) => {
+  if (property.accessMode === 'r')
+    push(out, identifier, identifier, value, 'read-only', `cannot be set: "${identifier}" is read-only`, 'r');
+  else checkModelValue(property.dataType, value, identifier, identifier, out);
+};
+
+/** `thing/property/post` params `{identifier: {value, time?}}`. */
+export function checkModelPropertyPost(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
+  return checkEachProperty(model, params, postedValue);
 }
 
 /** Plain property values `{identifier: value}`: the data of a property get reply. */
 export function checkModelPropertyValues(model: TslModel, values: Record<string, unknown>): ModelViolation[] {
-  const out: Out = [];
-  if (notAnObject(values, out)) return out;
-  const properties = indexOf(model).properties;
-  for (const identifier of Object.keys(values)) {
-    const property = propertyOf(model, properties, identifier, out);
-    if (property) checkModelValue(property.dataType, values[identifier], identifier, identifier, out);
-  }
-  return out;
+  return checkEachProperty(model, values, plainValue);
 }
 
 /** Identifiers asked for (property get, desired get): each must be a property. */
@@ -133,25 +138,7 @@ export function checkModelPropertyIdentifiers(
 
 /** A property set from the platform `{identifier: value}`: read-only properties (`accessMode: r`) are refused. */
 export function checkModelPropertySet(model: TslModel, params: Record<string, unknown>): ModelViolation[] {
-  const out: Out = [];
-  if (notAnObject(params, out)) return out;
-  const properties = indexOf(model).properties;
-  for (const identifier of Object.keys(params)) {
-    const property = propertyOf(model, properties, identifier, out);
-    if (!property) continue;
-    if (property.accessMode === 'r')
-      push(
-        out,
-        identifier,
-        identifier,
-        params[identifier],
-        'read-only',
-        `cannot be set: "${identifier}" is read-only`,
-        'r',
-      );
-    else checkModelValue(property.dataType, params[identifier], identifier, identifier, out);
-  }
-  return out;
+  return checkEachProperty(model, params, settableValue);
 }
 
 /** One event: its identifier and its output object `{param: value}`. */
