@@ -25,6 +25,13 @@ export interface EditorRed {
   sidebar: { help: { show(type: string): void } };
 }
 
+/** The little of the editor's jQuery the tests use: an input's popover, which Node-RED keeps in its data. */
+export interface JQueryLike {
+  (selector: string): {
+    data(key: 'tooltip'): { element?: { filter(selector: string): { text(): string } } } | undefined;
+  };
+}
+
 /** A node as the tests see it from outside the page. */
 export interface NodeSummary {
   id: string;

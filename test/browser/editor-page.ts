@@ -1,6 +1,6 @@
 import type { Locator, Page } from 'playwright-core';
 import { artifactPath } from './artifacts';
-import type { EditorRed, NodeSummary } from './editor-globals';
+import type { EditorRed, JQueryLike, NodeSummary } from './editor-globals';
 import type { EditorSession } from './editor-session';
 
 /**
@@ -10,6 +10,7 @@ import type { EditorSession } from './editor-session';
  */
 
 declare const RED: EditorRed;
+declare const $: JQueryLike;
 
 export const PACKAGE_NAME = '@iot-flows/node-red-onenet';
 const ONENET_PALETTE = '#red-ui-palette-container-OneNET';
@@ -188,15 +189,24 @@ export class EditorPage {
     return (await this.page.locator(`.red-ui-tray label[for="${inputId}"]`).first().innerText()).trim();
   }
 
-  /** Hovers an invalid input and returns the validation message Node-RED pops up for it. */
+  /**
+   * Hovers an invalid input and returns the validation message Node-RED pops up for it. The popover
+   * read is the one Node-RED attached to this input (its `tooltip` data), so a message of another
+   * field that is still fading out, or a tab's tooltip, cannot be mistaken for it or hold the test up.
+   */
   async validationMessage(inputSelector: string): Promise<string> {
-    const visible = this.page.locator('.red-ui-popover:visible');
-    // Let an earlier message fade first, so the one read belongs to this input.
+    // Leave the input first: a popover opens on mouseenter, which a pointer already on it never sends.
     await this.page.locator('.red-ui-tray-titlebar').last().hover();
-    await this.until('earlier validation messages to close', async () => (await visible.count()) === 0);
     await this.page.hover(inputSelector);
-    await this.until('a validation message', async () => (await visible.count()) === 1);
-    return (await visible.innerText()).trim();
+    let text = '';
+    await this.until(`the validation message of ${inputSelector}`, async () => {
+      text = await this.page.evaluate(
+        (selector) => $(selector).data('tooltip')?.element?.filter(':visible').text() ?? '',
+        inputSelector,
+      );
+      return text.trim() !== '';
+    });
+    return text.trim();
   }
 
   private async until(what: string, condition: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
