@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { sampleProperties } from './devices';
+import { tenPropertyValues } from './model-fixture';
 
 /**
  * What the bench flows' function nodes call, handed to Node-RED as `global.get('bench')` through
@@ -26,6 +27,8 @@ interface ThroughputRun {
   total: number;
   window: number;
   qos: number;
+  /** 'ten': ten properties of ten data types (the model-check benchmark); default the two-property sample. */
+  shape: 'sample' | 'ten';
   sent: number;
   ok: number;
   failed: number;
@@ -50,6 +53,12 @@ export function makeMessage(side: Side, sequence: number, qos: number): Message 
   return { payload: { id: String(nextCoreId++), version: '1.0', params } };
 }
 
+function nextMessage(side: Side, run: ThroughputRun): Message {
+  const sequence = run.sent++;
+  if (run.shape === 'ten' && side === 'ours') return { payload: tenPropertyValues(sequence), qos: run.qos };
+  return makeMessage(side, sequence, run.qos);
+}
+
 const runs = new Map<string, ThroughputRun>();
 
 /**
@@ -65,6 +74,7 @@ export function throughput(node: SandboxNode, msg: Message, side: Side): void {
       total: Number(query.total),
       window: Number(query.window),
       qos: Number(query.qos),
+      shape: query.shape === 'ten' ? 'ten' : 'sample',
       sent: 0,
       ok: 0,
       failed: 0,
@@ -74,7 +84,7 @@ export function throughput(node: SandboxNode, msg: Message, side: Side): void {
     };
     runs.set(node.id, run);
     const batch: Message[] = [];
-    while (run.sent < run.total && run.sent < run.window) batch.push(makeMessage(side, run.sent++, run.qos));
+    while (run.sent < run.total && run.sent < run.window) batch.push(nextMessage(side, run));
     node.send([batch, null], false);
     return;
   }
@@ -86,7 +96,7 @@ export function throughput(node: SandboxNode, msg: Message, side: Side): void {
   } else {
     run.ok++;
   }
-  if (run.sent < run.total) node.send([makeMessage(side, run.sent++, run.qos), null], false);
+  if (run.sent < run.total) node.send([nextMessage(side, run), null], false);
   if (run.ok + run.failed === run.total) {
     const elapsedMs = performance.now() - run.startedAt;
     const http = run.http;

@@ -6,6 +6,7 @@ import {
   buildRequest,
   type TslModel,
 } from '../src/protocol';
+import { exportWith100Points, tenPropertyPost } from './model-fixture';
 
 /**
  * Micro-benchmark of the thing-model check (issue 14: "CPU per post ≤ 1.1 × without"): ns per
@@ -16,56 +17,6 @@ import {
  *
  * Not part of `npm run bench` (bench/run-all.ts).
  */
-
-const TYPES = ['int32', 'float', 'double', 'enum', 'bool', 'string', 'int64', 'date', 'bitMap', 'struct'];
-
-/** A 100-point model written the way the current console exports it (strings for numbers). */
-export function exportWith100Points(): unknown {
-  const properties = Array.from({ length: 100 }, (_, i) => {
-    const type = TYPES[i % TYPES.length]!;
-    const specs: Record<string, unknown> =
-      type === 'enum'
-        ? { 0: 'off', 1: 'on', 2: 'auto' }
-        : type === 'bool'
-          ? { true: 'on', false: 'off' }
-          : type === 'string'
-            ? { length: 32 }
-            : type === 'bitMap'
-              ? { length: 8, define: [] }
-              : type === 'date'
-                ? {}
-                : { min: '-1000', max: '1000', step: '', unit: '' };
-    const dataType =
-      type === 'struct'
-        ? {
-            type,
-            specs: [
-              { identifier: 'a', name: 'a', dataType: { type: 'int32', specs: { min: '0', max: '100' } } },
-              { identifier: 'b', name: 'b', dataType: { type: 'string', specs: { length: 8 } } },
-            ],
-          }
-        : { type, specs };
-    return {
-      identifier: `p${i}`,
-      name: `point ${i}`,
-      functionType: 'u',
-      accessMode: 'rw',
-      desc: '',
-      dataType,
-      functionMode: 'property',
-      required: false,
-    };
-  });
-  return { version: '1.0', properties, events: [], services: [], combs: [] };
-}
-
-/** A post of 10 properties (one of every type), `{identifier: {value}}`. */
-export function tenPropertyPost(): Record<string, { value: unknown }> {
-  const values: unknown[] = [12, 21.5, 0.25, 2, true, 'hello', 999, 1700000000000, 5, { a: 3, b: 'x' }];
-  const params: Record<string, { value: unknown }> = {};
-  for (let i = 0; i < 10; i++) params[`p${i * 10 + i}`] = { value: values[i % 10] };
-  return params;
-}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -6,6 +6,7 @@ import { runNoReply } from './bench-2-no-reply';
 import { runCommandRoundTrip } from './bench-3-command-rtt';
 import { runScale } from './bench-4-scale';
 import { runPacedFlood } from './bench-5-paced-flood';
+import { runModelCheck } from './bench-7-model-check';
 import { REPO_ROOT } from './node-red-harness';
 import { machineDescription } from './proc-stats';
 import type { BenchContext, BenchReport } from './report';
@@ -33,6 +34,7 @@ const BENCHMARKS: Benchmark[] = [
   // #5 is the redeploy, measured by runScale; the paced flood is #6 (bench-5-paced-flood.ts, as the
   // fifth benchmark file).
   { number: 6, run: runPacedFlood },
+  { number: 7, run: runModelCheck },
 ];
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
