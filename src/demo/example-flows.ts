@@ -3,9 +3,10 @@ import { join } from 'node:path';
 
 /**
  * Reads the shipped example flows and merges them into one deployable flow for the demo.
- * Every example carries its own `onenet-device` config node; the ones naming the same device are
- * folded into one, because OneNET allows a single login per device and one config node per device is
- * what a user would build by hand.
+ * Every example carries its own `onenet-device` config node (and the demo `onenet-product` it
+ * belongs to), so each can be imported alone; the ones naming the same device are folded into one,
+ * because OneNET allows a single login per device and one config node per device is what a user
+ * would build by hand, and the product, the same in every file, is kept once.
  */
 
 export interface FlowNode {
@@ -54,8 +55,11 @@ export function mergeExamples(examples: FlowNode[][], target: DemoTarget): FlowN
     keptDeviceByIdentity.set(deviceIdentity(node), node.id);
     merged.push(pointAtEmulator(node, target));
   }
+  // Other config nodes every example carries alike (the demo product) are kept once.
+  const placed = new Set<string>();
   for (const node of examples.flat()) {
-    if (node.type === 'onenet-device') continue;
+    if (node.type === 'onenet-device' || placed.has(node.id)) continue;
+    placed.add(node.id);
     const device = typeof node.device === 'string' ? renamedDevice.get(node.device) : undefined;
     merged.push(device ? { ...node, device } : node);
   }

@@ -236,7 +236,7 @@ describe('npm start keeps the user’s work (real demo process, real disk)', fun
     const output = demo.output();
     assert.match(
       output,
-      /\[demo\] replaced the example flows with the shipped ones \(5 tabs, \d+ other nodes\)/,
+      /\[demo\] replaced the example flows with the shipped ones \(6 tabs, \d+ other nodes\)/,
     );
     assert.match(output, /\[demo\] kept your own 1 tab and 3 other nodes \(1 of them on example tabs\)/);
     await stop();

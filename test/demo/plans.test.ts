@@ -96,7 +96,7 @@ describe('demo: planning --reset', () => {
     const plan = planReset([...edited, usersTab, usersDevice, note, usersNode], examples, IDS);
     assert.deepEqual(plan.flows, [...examples, usersTab, usersDevice, note, usersNode]);
     assert.deepEqual(plan.report, [
-      `replaced the example flows with the shipped ones (5 tabs, ${examples.length - 5} other nodes)`,
+      `replaced the example flows with the shipped ones (6 tabs, ${examples.length - 6} other nodes)`,
       'kept your own 1 tab and 3 other nodes (1 of them on example tabs)',
     ]);
   });

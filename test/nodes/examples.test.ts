@@ -6,7 +6,19 @@ import debugNode from '@node-red/nodes/core/common/21-debug.js';
 import commentNode from '@node-red/nodes/core/common/90-comment.js';
 import functionNode from '@node-red/nodes/core/function/10-function.js';
 import { OneNetEmulator } from '../../src/emulator';
-import { ALL_NODES, KEY, type FlowNode, delay, helper, node, unloadAndCheckPool, waitFor } from './support';
+import { translatingRuntime } from '../support/translating-runtime';
+import {
+  ALL_NODES,
+  KEY,
+  type FlowNode,
+  delay,
+  errorText,
+  helper,
+  nextMessage,
+  node,
+  unloadAndCheckPool,
+  waitFor,
+} from './support';
 
 /**
  * The shipped example flows (examples/*.json), deployed as a user would import them, pointed at the
@@ -15,6 +27,8 @@ import { ALL_NODES, KEY, type FlowNode, delay, helper, node, unloadAndCheckPool,
 
 const EXAMPLES_DIR = join(process.cwd(), 'examples');
 const DEMO_DEVICE = { productId: 'demoProduct', deviceName: 'demo-device-1' };
+/** Config nodes every example carries, the same in each, so a user can import any one of them alone. */
+const SHARED_CONFIG = ['onenet-device', 'onenet-product'];
 const CORE_NODES = [injectNode, debugNode, commentNode, functionNode];
 const FLOW_NODE_TYPES = [
   'onenet-property-post',
@@ -53,7 +67,8 @@ describe('example flows', function () {
     );
     const devices = flow.filter((n) => n.type === 'onenet-device').map((n) => n.id);
     await helper.load(
-      [...ALL_NODES, ...CORE_NODES],
+      // Failures in English, as a user reads them in the Debug sidebar (not message keys).
+      [...ALL_NODES, ...CORE_NODES, translatingRuntime('en-US')],
       flow,
       Object.fromEntries(devices.map((id) => [id, { key: KEY }])),
     );
@@ -64,13 +79,14 @@ describe('example flows', function () {
   }
 
   describe('as files', () => {
-    it('has the five examples the README lists, with readable names', () => {
+    it('has the six examples the README lists, with readable names', () => {
       assert.deepEqual(exampleFiles(), [
         '01 - Post a sensor reading every 5 s.json',
         '02 - Post an alarm event.json',
         '03 - Receive a property set and apply it.json',
         '04 - Answer a service invoke.json',
         '05 - Answer a property get.json',
+        '06 - Check values against the thing model.json',
       ]);
     });
 
@@ -80,10 +96,16 @@ describe('example flows', function () {
     });
 
     for (const file of exampleFiles()) {
-      it(`${file}: one demo device config, no key, unique ids, flow nodes placed on the tab`, () => {
+      it(`${file}: one demo device of the demo product, no key, unique ids, flow nodes placed on the tab`, () => {
         const flow = readExample(file);
         const devices = flow.filter((n) => n.type === 'onenet-device');
         assert.equal(devices.length, 1);
+        const products = flow.filter((n) => n.type === 'onenet-product');
+        assert.deepEqual(
+          products.map((n) => [n.id, n.productId, n.modelCheck]),
+          [['onenet-demo-product', DEMO_DEVICE.productId, 'reject']],
+        );
+        assert.equal(devices[0].product, 'onenet-demo-product');
         assert.deepEqual(
           {
             id: devices[0].id,
@@ -99,7 +121,7 @@ describe('example flows', function () {
         assert.equal(new Set(flow.map((n) => n.id)).size, flow.length, 'ids are unique');
         const tab = flow.find((n) => n.type === 'tab');
         assert.ok(tab, 'the example opens in its own tab');
-        for (const n of flow.filter((n) => n.type !== 'tab' && n.type !== 'onenet-device')) {
+        for (const n of flow.filter((n) => !['tab', ...SHARED_CONFIG].includes(n.type))) {
           assert.equal(n.z, tab.id, `${n.id} is on the tab`);
           assert.equal(typeof n.x, 'number');
           assert.equal(typeof n.y, 'number');
@@ -115,7 +137,7 @@ describe('example flows', function () {
     it('give every example node a distinct id across files, so they can be deployed together', () => {
       const ids = exampleFiles().flatMap((file) =>
         readExample(file)
-          .filter((n) => n.type !== 'onenet-device')
+          .filter((n) => !SHARED_CONFIG.includes(n.type))
           .map((n) => n.id),
       );
       assert.equal(new Set(ids).size, ids.length);
@@ -170,7 +192,24 @@ describe('example flows', function () {
       assert.equal(unknown.code, 309);
     });
 
-    it('all five deployed together share one connection and all work', async () => {
+    it('06 posts a reading the thing model allows, and refuses humidity 150 before sending it', async () => {
+      await deploy('06 - Check values against the thing model.json');
+      const accepted = nextMessage('ex06-done', 5000);
+      node('ex06-good').receive({});
+      assert.equal(((await accepted).onenet as { code: number }).code, 200);
+      assert.equal(emulator.latestProperties(DEMO_DEVICE).humidity?.value, 45);
+      const postsBefore = emulator.uplinks(DEMO_DEVICE).length;
+      const refused = nextMessage('ex06-failed', 5000);
+      node('ex06-bad').receive({});
+      const text = errorText(await refused);
+      assert.match(text, /humidity/);
+      assert.match(text, /150/);
+      assert.match(text, /100/, 'names the maximum the model allows');
+      assert.equal(emulator.uplinks(DEMO_DEVICE).length, postsBefore, 'nothing was published');
+      assert.equal(emulator.latestProperties(DEMO_DEVICE).humidity?.value, 45);
+    });
+
+    it('all six deployed together share one connection and all work', async () => {
       const merged = new Map<string, FlowNode>();
       for (const file of exampleFiles()) for (const n of readExample(file)) merged.set(n.id, n);
       const flow = [...merged.values()].map((n) =>
