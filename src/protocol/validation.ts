@@ -6,18 +6,20 @@ import { MAX_MESSAGE_ID_DIGITS } from './limits';
  */
 
 /**
- * Thing-model identifiers: letters, digits and underscores, at most 50 characters. OneNET's console
- * enforces a rule of this shape; the exact limits are not in a primary source (onenet-protocol.md),
- * so this is the safe common subset: anything it accepts also fits in a topic level.
+ * Thing-model identifiers: letters, digits and underscores, at most 50 characters, after an optional
+ * leading `$`, which marks OneNET's system points ("以"$"开始为系统功能点", onenet-next.md §1.1: e.g.
+ * `$OneNET_LBS`, the base-station location a 4G module posts). OneNET's console enforces a rule of
+ * this shape; the exact limits are not in a primary source, so this is the safe common subset:
+ * anything it accepts also fits in a topic level (`$` is an ordinary character there).
  */
-const IDENTIFIER = /^[A-Za-z0-9_]{1,50}$/;
+const IDENTIFIER = /^\$?[A-Za-z0-9_]{1,50}$/;
 
 export function identifierError(identifier: unknown): string | undefined {
   if (typeof identifier !== 'string') return 'identifier must be a string';
   // Fits the character rule, but assigning it to an object sets the prototype: the value would vanish.
   if (identifier === '__proto__') return 'identifier "__proto__" is reserved and cannot be posted';
   if (!IDENTIFIER.test(identifier)) {
-    return `identifier "${truncate(identifier)}" must be 1-50 letters, digits or underscores`;
+    return `identifier "${truncate(identifier)}" must be 1-50 letters, digits or underscores (after a "$" for a system point)`;
   }
   return undefined;
 }

@@ -60,6 +60,19 @@ describe('emulator PUBLISH from a device (§1.3, §1.5, §3)', () => {
       assert.deepEqual(latest.power, { value: true, time: 1700000000000 });
     });
 
+    it('accepts a system point ($OneNET_LBS, onenet-next.md §1.2), posted as the literal JSON a 4G module sends', async () => {
+      const { emulator, device, client } = await deviceWithReplies();
+      const reply = nextMessage(client, topicOf(device, 'thing/property/post/reply'));
+      await client.publishAsync(
+        topicOf(device, 'thing/property/post'),
+        '{"id":"18","version":"1.0","params":{"$OneNET_LBS":{"value":[{"mnc":0,"mcc":460,"lac":4352,"cid":1234}]}}}',
+      );
+      assert.deepEqual((await reply).payload, { id: '18', code: 200, msg: 'success' });
+      assert.deepEqual(emulator.latestProperties(device).$OneNET_LBS?.value, [
+        { mnc: 0, mcc: 460, lac: 4352, cid: 1234 },
+      ]);
+    });
+
     it('acknowledges a QoS 1 publish with PUBACK', async () => {
       const { emulator, device, client } = await deviceWithReplies();
       const pubacks: number[] = [];

@@ -24,7 +24,7 @@ const jsonValue = fc
   .jsonValue({ maxDepth: 4 })
   .filter((v) => v !== null && !containsNull(v) && !containsNegativeZero(v));
 // `__proto__` fits the pattern but is refused on purpose (see validation.ts).
-const identifier = fc.stringMatching(/^[A-Za-z0-9_]{1,50}$/).filter((id) => id !== '__proto__');
+const identifier = fc.stringMatching(/^\$?[A-Za-z0-9_]{1,50}$/).filter((id) => id !== '__proto__');
 const messageId = fc.stringMatching(/^\d{1,13}$/);
 
 function containsNull(value: unknown): boolean {

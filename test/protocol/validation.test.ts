@@ -18,9 +18,17 @@ describe('protocol/validation', () => {
       assert.ok(deviceNameError(bad), bad);
   });
   it('accepts thing-model identifiers, refuses what would break a topic', () => {
-    for (const ok of ['temp', 'Power_1', '_x', 'x'.repeat(50)])
+    for (const ok of [
+      'temp',
+      'Power_1',
+      '_x',
+      'x'.repeat(50),
+      '$OneNET_LBS',
+      '$OneNET_LBS_WIFI',
+      '$SyncGetFile',
+    ])
       assert.equal(identifierError(ok), undefined, ok);
-    for (const bad of ['', 'a-b', 'a/b', 'a b', 'x'.repeat(51), 7])
+    for (const bad of ['', 'a-b', 'a/b', 'a b', 'x'.repeat(51), 7, '$', '$$x', 'a$b', `$${'x'.repeat(51)}`])
       assert.ok(identifierError(bad), String(bad));
   });
   it('checks message ids: numeric strings of at most 13 digits', () => {
