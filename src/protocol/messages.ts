@@ -302,7 +302,25 @@ export function parsePropertyGet(payload: Buffer | string): ParseResult<ThingReq
   });
 }
 
+/**
+ * The reply OneNET sends to nearly every post, `{"id":"…","code":…,"msg":"…"}` with a plain ASCII
+ * message, written exactly so: whatever this matches is valid JSON (no leading zeros, no escapes,
+ * no bytes above 0x7e) with a valid id, so it is read without JSON.parse. Every other shape takes the
+ * general path below, which gives the same result for these (a property test checks both agree).
+ * One reply arrives per post, also with Reply off; this halves what reading one costs.
+ */
+const PLAIN_REPLY =
+  /^\{"id":"(\d{1,13})","code":(-?(?:0|[1-9]\d{0,14})),"msg":"([\x20\x21\x23-\x5b\x5d-\x7e]*)"\}$/;
+
 export function parseReply(payload: Buffer | string): ParseResult<ThingReply> {
+  const text =
+    typeof payload === 'string' ? payload : payload.length <= 512 ? payload.toString('latin1') : '';
+  const plain = PLAIN_REPLY.exec(text);
+  if (plain) return { ok: true, value: { id: plain[1]!, code: Number(plain[2]), msg: plain[3]! } };
+  return parseReplyObject(payload);
+}
+
+function parseReplyObject(payload: Buffer | string): ParseResult<ThingReply> {
   const object = parseJsonObject(payload);
   if (!object.ok) return object;
   const { id, code, msg, data } = object.value;

@@ -251,6 +251,40 @@ describe('protocol/messages', () => {
         ),
       );
     });
+    it('reads the plain {id, code, msg} reply as JSON.parse would, and leaves every near miss to JSON', () => {
+      // The shapes OneNET sends to posts, read on a fast path: the same values as JSON gives.
+      for (const text of [
+        '{"id":"123","code":200,"msg":"success"}',
+        '{"id":"1700000000000","code":309,"msg":"identifier not exist"}',
+        '{"id":"7","code":-1,"msg":""}',
+        '{"id":"7","code":0,"msg":"a\'b ~ [x]"}',
+      ]) {
+        const { id, code, msg } = JSON.parse(text) as { id: string; code: number; msg: string };
+        assert.deepEqual(parseReply(Buffer.from(text)), { ok: true, value: { id, code, msg } }, text);
+      }
+      // Texts the fast path must not take: invalid JSON, invalid ids, escapes and non-ASCII text.
+      assert.equal(parseReply('{"id":"1","code":0200,"msg":"x"}').ok, false, 'a leading zero is not JSON');
+      assert.equal(parseReply('{"id":"12345678901234","code":200,"msg":"x"}').ok, false, 'a 14-digit id');
+      assert.deepEqual(parseReply(Buffer.from('{"id":"1","code":200,"msg":"成功"}')), {
+        ok: true,
+        value: { id: '1', code: 200, msg: '成功' },
+      });
+      assert.deepEqual(parseReply('{"id":"1","code":200,"msg":"a\\"b"}'), {
+        ok: true,
+        value: { id: '1', code: 200, msg: 'a"b' },
+      });
+      fc.assert(
+        fc.property(
+          messageId,
+          fc.integer({ min: -1000, max: 1e12 }),
+          fc.string({ unit: 'binary' }),
+          (id, code, msg) => {
+            const text = JSON.stringify({ id, code, msg });
+            assert.deepEqual(parseReply(Buffer.from(text)), { ok: true, value: { id, code, msg } });
+          },
+        ),
+      );
+    });
     it('accepts a reply without msg, and refuses bad ids and codes', () => {
       assert.deepEqual(parseReply('{"id":"1","code":200}'), {
         ok: true,
