@@ -60,16 +60,19 @@ export = function registerProductNode(RED: NodeAPI): void {
   });
 
   // The dialog asks the runtime's importer what it understands of a pasted model, so it lists the
-  // same import problems the node will warn about (with their JSON paths), not a rough copy.
+  // same import problems the node will warn about (with their JSON paths), not a rough copy. With
+  // `model: true` the answer carries the normalised model too: the product dialog's table and the
+  // pick-lists of the flow nodes' dialogs read it, so the browser needs no importer of its own.
   const permission = RED.auth?.needsPermission(`${PRODUCT_NODE_TYPE}.read`);
   if (RED.httpAdmin && permission) {
     RED.httpAdmin.post(`/${PRODUCT_NODE_TYPE}/import`, permission, (req, res) => {
-      const text = (req.body as { text?: unknown } | undefined)?.text;
+      const body = req.body as { text?: unknown; model?: unknown } | undefined;
+      const text = body?.text;
       if (typeof text !== 'string') {
         res.status(400).json({ error: 'text (the thing model JSON) is missing' });
         return;
       }
-      res.json(describeImport(text));
+      res.json(describeImport(text, body?.model === true));
     });
   }
 };
@@ -82,9 +85,11 @@ interface ImportSummary {
   events: number;
   services: number;
   problems: Array<{ path: string; message: string }>;
+  /** The normalised model (tsl-types.ts), when asked for. */
+  model?: TslModel;
 }
 
-function describeImport(text: string): ImportSummary {
+function describeImport(text: string, withModel: boolean): ImportSummary {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -99,11 +104,13 @@ function describeImport(text: string): ImportSummary {
     };
   }
   const { model, problems } = importThingModel(parsed);
-  return {
+  const summary: ImportSummary = {
     json: true,
     properties: model.properties.length,
     events: model.events.length,
     services: model.services.length,
     problems: problems.map(({ path, message }) => ({ path, message })),
   };
+  if (withModel) summary.model = model;
+  return summary;
 }
