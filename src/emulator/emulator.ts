@@ -52,7 +52,7 @@ import type { TopologySyncResult } from './gateway-types';
  * shared/onenet-protocol.md §1.3–1.6, §2, §3, §7; usage: docs/emulator.md.
  *
  * Events: 'client-connected', 'client-refused', 'client-disconnected', 'kicked', 'uplink', 'reply',
- * 'subscribed', 'downlink' (payload types in ./types).
+ * 'subscribed', 'downlink', 'rate-limited', 'sub-device' (payload types in ./types).
  */
 export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   readonly host: string;
