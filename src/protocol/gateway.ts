@@ -309,6 +309,29 @@ export function parseTopoChangeReply(payload: Buffer | string): ParseResult<Thin
   return parseGatewayReply(payload);
 }
 
+export interface TopologyDiff {
+  /** Wanted but not in the platform's list: to bind (topo/add), or, after a topo/change, no longer bound. */
+  missing: SubDeviceIdentity[];
+  /** In the platform's list but not wanted: bound on the platform, unused here (never unbound on our own). */
+  extra: SubDeviceIdentity[];
+}
+
+/**
+ * Compares the sub-devices a gateway wants with the platform's list (a topo/get reply's `data`, a
+ * topo/change's `subList`), keeping the order of each list.
+ */
+export function topologyDiff(
+  wanted: readonly SubDeviceIdentity[],
+  platform: readonly SubDeviceIdentity[],
+): TopologyDiff {
+  const platformKeys = new Set(platform.map(subDeviceKey));
+  const wantedKeys = new Set(wanted.map(subDeviceKey));
+  return {
+    missing: wanted.filter((identity) => !platformKeys.has(subDeviceKey(identity))),
+    extra: platform.filter((identity) => !wantedKeys.has(subDeviceKey(identity))),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sessions (↑ sub/login, sub/logout)
 

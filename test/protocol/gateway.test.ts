@@ -45,6 +45,8 @@ import {
   signSubDeviceToken,
   subServiceInvokeReplyData,
   tokenResEncoding,
+  topologyDiff,
+  serializeMessage,
   verifySubDeviceToken,
   type SubDeviceIdentity,
 } from '../../src/protocol';
@@ -223,6 +225,20 @@ describe('gateway protocol (onenet-next.md §Q2)', () => {
       refused(noDevice, 301, /deviceName/);
       assert.equal(!noDevice.ok && noDevice.id, '5');
       refused(parseTopoGetRequest('{"id":"1","params":[1]}'), 301, /no "params"/);
+    });
+
+    it('compares the wanted sub-devices with the platform list of a topo/get reply', () => {
+      const platform = value(parseTopoGetReply(TOPO_GET_REPLY)).data!;
+      const device3 = { productID: 'product1', deviceName: 'device3' };
+      assert.deepEqual(topologyDiff([DEVICE1, device3], platform), {
+        missing: [device3],
+        extra: [{ deviceName: 'device2', productID: 'product2' }],
+      });
+      assert.deepEqual(topologyDiff([], []), { missing: [], extra: [] });
+    });
+
+    it('serializes a topo/get for the wire as it is documented', () => {
+      assert.equal(serializeMessage(buildTopoGetRequest('123')).toString(), TOPO_GET);
     });
 
     it('builders refuse what the platform would refuse', () => {
