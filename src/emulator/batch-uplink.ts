@@ -26,7 +26,9 @@ export interface BatchDeviceData {
   events: Record<string, TimedValue[]>;
 }
 
-export type IdentityResolution = { ok: true; device: DeviceRef } | { ok: false; reason: string };
+/** `code`, when given, replaces `foreignIdentityCode` (a gateway's unbound sub-device has its own). */
+export type IdentityResolution =
+  { ok: true; device: DeviceRef } | { ok: false; reason: string; code?: number };
 
 /**
  * Who an entry's `identity` names. The hook for gateways: a gateway may post for its bound
@@ -40,7 +42,7 @@ export const ownIdentityOnly: BatchIdentityResolver = (self, identity) =>
     ? { ok: true, device: self }
     : {
         ok: false,
-        reason: `device ${identity.productID}/${identity.deviceName} is not ${describeDevice(self)}: a directly connected device may post only its own data (sub-devices of a gateway are not emulated)`,
+        reason: `device ${identity.productID}/${identity.deviceName} is not ${describeDevice(self)}: a directly connected device may post only its own data`,
       };
 
 export interface BatchContext {
@@ -91,7 +93,7 @@ export function interpretBatchPost(
       const resolved = context.resolveIdentity(context.self, entry.identity);
       if (!resolved.ok)
         return refuse(
-          rules.foreignIdentityCode ?? DEFAULT_FOREIGN_IDENTITY_CODE,
+          resolved.code ?? rules.foreignIdentityCode ?? DEFAULT_FOREIGN_IDENTITY_CODE,
           `params[${i}]: ${resolved.reason}`,
         );
       device = resolved.device;

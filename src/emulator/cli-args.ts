@@ -22,7 +22,9 @@ export const USAGE = `Usage: onenet-emulator --port <n> --devices <file.json> [-
 
   --port <n>          MQTT port; 0 picks a free one (the port is printed)
   --devices <file>    JSON array of {"productId", "deviceName", "key"} (key = base64 device key);
-                      entries without deviceName describe products: {"productId", "accessKey"?, "thingModel"?}
+                      entries without deviceName describe products: {"productId", "accessKey"?, "thingModel"?};
+                      "nodeType": "gateway" makes a device a gateway, "gateway": {"productId", "deviceName"}
+                      binds a device to one as its sub-device
   --host <address>    address to listen on (default 127.0.0.1)
   --tls-key, --tls-cert  PEM files for an MQTT-over-TLS listener on --tls-port (default: a free port)
   --uplink-per-second <n>  enforce OneNET's per-device uplink limit of n publishes per wall-clock second

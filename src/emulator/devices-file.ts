@@ -37,7 +37,9 @@ export function parseDevicesFile(
       const key = entry.key ?? entry.deviceKey;
       if (typeof key !== 'string' || key === '')
         throw new Error(`${at}: "key" must be the device key (base64)`);
-      content.devices.push({ productId: entry.productId, deviceName: entry.deviceName, key });
+      content.devices.push(
+        withGatewayFields(entry, at, { productId: entry.productId, deviceName: entry.deviceName, key }),
+      );
       return;
     }
     const product: EmulatorProduct = { productId: entry.productId };
@@ -54,6 +56,33 @@ export function parseDevicesFile(
     content.products.push(product);
   });
   return content;
+}
+
+/**
+ * `"nodeType": "gateway"` declares a gateway; `"gateway": {"productId", "deviceName"}` binds the
+ * device to one as a sub-device from the start, as a binding made in the console (§Q2 2.1).
+ */
+function withGatewayFields(
+  entry: Record<string, unknown>,
+  at: string,
+  device: EmulatorDevice,
+): EmulatorDevice {
+  if (entry.nodeType !== undefined) {
+    if (entry.nodeType !== 'gateway' && entry.nodeType !== 'direct')
+      throw new Error(`${at}: "nodeType" must be "gateway" or "direct"`);
+    device.nodeType = entry.nodeType;
+  }
+  if (entry.gateway !== undefined) {
+    const gateway = entry.gateway;
+    if (
+      !isPlainObject(gateway) ||
+      typeof gateway.productId !== 'string' ||
+      typeof gateway.deviceName !== 'string'
+    )
+      throw new Error(`${at}: "gateway" must be {"productId", "deviceName"} of a gateway in the file`);
+    device.gateway = { productId: gateway.productId, deviceName: gateway.deviceName };
+  }
+  return device;
 }
 
 function readJson(file: string): unknown {

@@ -44,13 +44,15 @@ import type {
 import { UplinkHandler } from './uplink-handler';
 import { checkBatchRules } from './batch-uplink';
 import { UplinkRateGate } from './uplink-rate';
+import { GatewayPlatform } from './gateway-platform';
+import type { TopologySyncResult } from './gateway-types';
 
 /**
  * An emulated OneNET thing-model MQTT acceptor on a real broker (aedes). Rules and their sources:
  * shared/onenet-protocol.md §1.3–1.6, §2, §3, §7; usage: docs/emulator.md.
  *
  * Events: 'client-connected', 'client-refused', 'client-disconnected', 'kicked', 'uplink', 'reply',
- * 'subscribed', 'downlink' (payload types in ./types).
+ * 'subscribed', 'downlink', 'rate-limited', 'sub-device' (payload types in ./types).
  */
 export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   readonly host: string;
@@ -79,6 +81,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   private readonly uplinkHandler: UplinkHandler;
   private readonly customCommands: CustomCommands;
   private readonly rateGate: UplinkRateGate;
+  private readonly gateways: GatewayPlatform;
   private closing = false;
 
   private constructor(private readonly options: EmulatorOptions) {
@@ -110,6 +113,20 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       batchRules: options.batchPosts,
       later: (ms, action) => this.later(ms, action),
     });
+    this.gateways = new GatewayPlatform({
+      registry: this.registry,
+      sessions: this.sessions,
+      pending: this.pending,
+      events: this,
+      log: this.log,
+      rules: options.gateways ?? {},
+      nextRequestId: () => this.nextRequestId(),
+    });
+    this.uplinkHandler.interpretGateway = (session, kind, payload) =>
+      this.gateways.uplink.interpret(session, kind, payload);
+    this.uplinkHandler.resolveBatchIdentity = this.gateways.uplink.resolveIdentity;
+    // Registered first, so a test's own listener sees the sub-devices logged out already.
+    this.on('client-disconnected', (event) => this.gateways.onDisconnected(event));
     this.rateGate = new UplinkRateGate(options.uplinkRateLimit, {
       stats: this.stats,
       events: this,
@@ -139,6 +156,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     this.registry.modelCodes = options.modelReplyCodes ?? {};
     for (const product of options.products ?? []) this.registry.addProduct(product);
     for (const device of options.devices ?? []) this.registry.addDevice(device);
+    this.gateways.addDevices(options.devices ?? []);
   }
 
   /** Starts the broker and its listener(s); resolves once they accept connections. */
@@ -167,11 +185,13 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
 
   addDevice(device: EmulatorDevice): void {
     this.registry.addDevice(device);
+    this.gateways.addDevices([device]);
   }
 
   /** Forgets the device and closes its session, if any. */
   removeDevice(ref: DeviceRef): void {
     this.registry.removeDevice(ref);
+    this.gateways.forget(ref);
     this.sessions.get(deviceKeyOf(ref))?.cut('device removed from the emulator');
   }
 
@@ -244,6 +264,63 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
    */
   sendCustomCommand(ref: DeviceRef, payload: Buffer | string, id?: string): Promise<CustomCommandReply> {
     return this.customCommands.send(ref, payload, id);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Gateways and sub-devices (onenet-next.md §Q2; gateway-platform.ts, docs/emulator.md)
+
+  /** The sub-devices bound to the gateway, in binding order. */
+  subDevices(gateway: DeviceRef): DeviceRef[] {
+    return this.gateways.subDevices(gateway);
+  }
+
+  /** Its bound sub-devices that are logged in (sub/login). */
+  loggedInSubDevices(gateway: DeviceRef): DeviceRef[] {
+    return this.gateways.loggedIn(gateway);
+  }
+
+  /** The gateway's last sub/topo/get/result, the console's sync status. */
+  topologySyncResult(gateway: DeviceRef): TopologySyncResult | undefined {
+    return this.gateways.syncResult(gateway);
+  }
+
+  /** Binds as the console does (关联子设备), without telling the gateway; throws when a rule forbids it. */
+  bindSubDevice(gateway: DeviceRef, subDevice: DeviceRef): void {
+    this.gateways.bind(gateway, subDevice);
+  }
+
+  /** Unbinds as the console does (解绑), without telling the gateway; returns whether it was bound. */
+  unbindSubDevice(gateway: DeviceRef, subDevice: DeviceRef): boolean {
+    return this.gateways.unbind(gateway, subDevice);
+  }
+
+  /** sub/property/set through the gateway; rejects like setProperty, 307 when not its sub-device. */
+  setSubProperty(
+    gateway: DeviceRef,
+    subDevice: DeviceRef,
+    params: Record<string, unknown>,
+  ): Promise<ThingReply> {
+    return this.gateways.setSubProperty(gateway, subDevice, params);
+  }
+
+  /** sub/property/get through the gateway (at most 50 identifiers). */
+  getSubProperty(gateway: DeviceRef, subDevice: DeviceRef, identifiers: string[]): Promise<ThingReply> {
+    return this.gateways.getSubProperty(gateway, subDevice, identifiers);
+  }
+
+  /** sub/service/invoke through the gateway; the reply must echo the sub-device and identifier (else 304). */
+  invokeSubService(
+    gateway: DeviceRef,
+    subDevice: DeviceRef,
+    identifier: string,
+    input: Record<string, unknown>,
+  ): Promise<ThingReply> {
+    return this.gateways.invokeSubService(gateway, subDevice, identifier, input);
+  }
+
+  /** Sets the gateway's full sub-device list, pushes sub/topo/change and resolves with its change_reply. */
+  changeTopology(gateway: DeviceRef, subList: DeviceRef[]): Promise<ThingReply> {
+    return this.gateways.changeTopology(gateway, subList);
   }
 
   latestProperties(ref: DeviceRef): Record<string, PropertyRecord> {

@@ -59,6 +59,14 @@ export class DeviceRegistry {
     return this.devices.has(deviceKeyOf(ref));
   }
 
+  /** The keys a sub-device's sasToken may be signed with: its own and its product's (§Q2 2.3). */
+  signingKeysOf(ref: DeviceRef): string[] | undefined {
+    const device = this.devices.get(deviceKeyOf(ref));
+    if (!device) return undefined;
+    const accessKey = this.products.get(ref.productId)?.accessKey;
+    return accessKey === undefined ? [device.key] : [device.key, accessKey];
+  }
+
   addProduct(product: EmulatorProduct): void {
     const problem = productIdError(product.productId);
     if (problem) throw new Error(`cannot add product: ${problem}`);

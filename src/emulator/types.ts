@@ -2,10 +2,12 @@ import type { ThingReply, TopicKind } from '../protocol';
 import type { ThingModel } from '../protocol/thing-model';
 import type { TslModel } from '../protocol/tsl-types';
 import type { ModelReplyCodes } from './product-model';
+import type { DeviceNodeType, GatewayRules, SubDeviceEvent } from './gateway-types';
 
 /** The public shapes of the emulator; see docs/emulator.md. */
 
 export type { ThingReply, TopicKind, ThingModel, TslModel, ModelReplyCodes };
+export type * from './gateway-types';
 
 /**
  * A product's thing model: the OneNET console's export JSON (产品详情 → 查看/导出物模型, either
@@ -19,6 +21,10 @@ export interface EmulatorDevice {
   deviceName: string;
   /** The base64 device key (设备密钥). Never printed. */
   key: string;
+  /** 'gateway': may bind sub-devices and post for them (§Q2, see GatewayRules). Default 'direct'. */
+  nodeType?: DeviceNodeType;
+  /** A sub-device bound to this gateway from the start, as if bound in the console (§Q2 2.1). */
+  gateway?: DeviceRef;
 }
 
 export interface EmulatorProduct {
@@ -69,6 +75,8 @@ export interface EmulatorOptions {
   modelReplyCodes?: ModelReplyCodes;
   /** Limits and reply codes of `thing/pack/post` and `thing/history/post` (§3.1 #8, #9; see BatchPostRules). */
   batchPosts?: BatchPostRules;
+  /** Gateway topology and sub-device rules (§Q2; see GatewayRules for the UNCONFIRMED choices). */
+  gateways?: GatewayRules;
 }
 
 /** What happens to a publish beyond the allowance (docs/emulator.md "Rate limit"). */
@@ -269,4 +277,6 @@ export interface OneNetEmulatorEvents {
   subscribed: [SubscribedEvent];
   downlink: [DownlinkEvent];
   'rate-limited': [RateViolationRecord];
+  /** A sub-device was bound, unbound, logged in or logged out. */
+  'sub-device': [SubDeviceEvent];
 }

@@ -20,7 +20,7 @@ import { type DeviceRegistry, deviceKeyOf } from './registry';
 import type { RingBuffer } from './ring-buffer';
 import type { Session } from './session';
 import type { BatchPostRules, EmulatorStats, OneNetEmulatorEvents, UplinkRecord } from './types';
-import { interpretUplink } from './uplink';
+import { interpretUplink, type UplinkOutcome } from './uplink';
 
 /** The emulator state and callbacks the uplink handler works with; OneNetEmulator provides them. */
 export interface UplinkHost {
@@ -53,6 +53,9 @@ export class UplinkHandler {
    * sub-devices (a later issue) plug in here with a resolver that also allows bound sub-devices.
    */
   resolveBatchIdentity: BatchIdentityResolver = ownIdentityOnly;
+  /** Gateway requests (sub/topo/*, sub/login|logout; gateway-uplink.ts): an outcome, or undefined for other kinds. */
+  interpretGateway:
+    ((session: Session, kind: TopicKind, payload: Buffer) => UplinkOutcome | undefined) | undefined;
 
   constructor(private readonly host: UplinkHost) {}
 
@@ -71,7 +74,9 @@ export class UplinkHandler {
             resolveIdentity: this.resolveBatchIdentity,
           }
         : undefined;
-    const outcome = interpretUplink(address.kind, payload, registry.thingModelOf(session.productId), batch);
+    const outcome =
+      this.interpretGateway?.(session, address.kind, payload) ??
+      interpretUplink(address.kind, payload, registry.thingModelOf(session.productId), batch);
     const record: UplinkRecord = {
       productId: session.productId,
       deviceName: session.deviceName,
@@ -99,13 +104,14 @@ export class UplinkHandler {
           this.host.store.recordProperties(session.deviceKey, outcome.properties, now, 'property-post', id);
         if (outcome.events) this.host.store.recordEvents(session.deviceKey, outcome.events, id, now);
         if (outcome.batch) this.storeBatch(address.kind, outcome.batch, id, now);
+        outcome.commit?.();
       }
       if (this.host.log) {
         const detail = outcome.reason
           ? ` refused (${code} ${describeReplyCode(code)}: ${outcome.reason})`
           : '';
         this.host.log(
-          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${previewBytes(payload)}${detail}`,
+          `${address.kind} from ${describeDevice(session.device)} id ${outcome.replyId || '?'} ${outcome.logPreview ?? previewBytes(payload)}${detail}`,
         );
       }
       const replyKind = replyKindOf(address.kind)!;

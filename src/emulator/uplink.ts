@@ -42,6 +42,10 @@ export type UplinkOutcome =
       batch?: BatchDeviceData[];
       /** data for the reply (desired/get answers `{}`: the emulator keeps no desired values). */
       replyData?: unknown;
+      /** Run only when the request is answered 200 (not under failReplies): a gateway's topology change. */
+      commit?: () => void;
+      /** What the log shows instead of the payload, when the payload holds a credential (a sasToken). */
+      logPreview?: string;
     }
   | { type: 'platform-reply'; payload: unknown; reply?: ThingReply; id?: string; problem?: string }
   | { type: 'result'; payload: unknown; id?: string }

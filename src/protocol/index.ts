@@ -10,3 +10,6 @@ export * from './tsl-types';
 export * from './tsl-import';
 export * from './tsl-check';
 export * from './batch-posts';
+export * from './gateway';
+export * from './gateway-commands';
+export * from './gateway-token';

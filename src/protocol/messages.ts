@@ -157,7 +157,10 @@ export function buildReply(id: string, code: number, msg: string, data?: unknown
 }
 
 /** JSON for the wire, refusing anything OneNET would disconnect for (§1.3: 256 KB). */
-export function serializeMessage(message: ThingRequest<unknown> | ThingReply): Buffer {
+export function serializeMessage(
+  // The last form is a request without params, as gateways send `sub/topo/get` (gateway.ts).
+  message: ThingRequest<unknown> | ThingReply | { id: string; version: string },
+): Buffer {
   const bytes = Buffer.from(JSON.stringify(message), 'utf8');
   if (bytes.length > MAX_PAYLOAD_BYTES) {
     throw new InvalidInputError(
