@@ -10,3 +10,4 @@ export * from './tsl-types';
 export * from './tsl-import';
 export * from './tsl-check';
 export * from './batch-posts';
+export * from './desired';
