@@ -262,11 +262,14 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       const error = identifierError(identifier) ?? valueError(value, `values.${identifier}`);
       if (error) throw new PlatformRequestError(error, 313);
     }
-    if (!this.registry.hasDevice(ref)) throw new PlatformRequestError(`device ${describeDevice(ref)} does not exist`, 313);
+    if (!this.registry.hasDevice(ref))
+      throw new PlatformRequestError(`device ${describeDevice(ref)} does not exist`, 313);
     const violation = this.registry.thingModelOf(ref.productId)?.propertySet(values);
     if (violation) throw new PlatformRequestError(violation.reason, violation.code);
     const versions = this.desired.set(deviceKeyOf(ref), values);
-    this.log?.(`desired values of ${describeDevice(ref)} set ${preview(values)} versions ${preview(versions)}`);
+    this.log?.(
+      `desired values of ${describeDevice(ref)} set ${preview(values)} versions ${preview(versions)}`,
+    );
     if (!this.sessions.has(deviceKeyOf(ref))) return { versions, online: false };
     try {
       return { versions, online: true, reply: await this.setProperty(ref, values) };

@@ -164,7 +164,14 @@ export function interpretUplink(
       const parsed = parseDesiredDelete(payload);
       if (!parsed.ok) return refused(payload, parsed.code, parsed.reason, parsed.id);
       const { id, params } = parsed.value;
-      return { type: 'request', replyId: id, id, payload: parsed.value, code: SUCCESS_CODE, desiredDelete: params };
+      return {
+        type: 'request',
+        replyId: id,
+        id,
+        payload: parsed.value,
+        code: SUCCESS_CODE,
+        desiredDelete: params,
+      };
     }
     case 'pack-post':
     case 'history-post': {

@@ -48,7 +48,9 @@ export function readDesiredValues(data: unknown): DesiredValues {
   const result: DesiredValues = { values: {}, versions: {}, problems: [] };
   if (data === undefined || data === null) return result;
   if (!isPlainObject(data)) {
-    result.problems.push(`desired values must be an object of {identifier: {value, version}}, not ${describeType(data)}`);
+    result.problems.push(
+      `desired values must be an object of {identifier: {value, version}}, not ${describeType(data)}`,
+    );
     return result;
   }
   for (const [identifier, entry] of Object.entries(data)) {
@@ -88,7 +90,8 @@ export function toDesiredGetParams(identifiers: readonly string[]): DesiredGetPa
  * there). Throws an Error naming what is wrong: no identifier, a bad identifier or a bad version.
  */
 export function toDesiredDeleteParams(versions: Record<string, number | undefined>): DesiredDeleteParams {
-  if (!isPlainObject(versions)) throw new Error(`desired versions must be an object, not ${describeType(versions)}`);
+  if (!isPlainObject(versions))
+    throw new Error(`desired versions must be an object, not ${describeType(versions)}`);
   const identifiers = Object.keys(versions);
   if (identifiers.length === 0) throw new Error('a desired delete needs at least one identifier');
   const params: DesiredDeleteParams = {};
@@ -98,7 +101,10 @@ export function toDesiredDeleteParams(versions: Record<string, number | undefine
     const version = versions[identifier];
     if (version === undefined) params[identifier] = {};
     else if (isVersion(version)) params[identifier] = { version };
-    else throw new Error(`the desired version of "${identifier}" must be a whole number from 1, not ${String(version)}`);
+    else
+      throw new Error(
+        `the desired version of "${identifier}" must be a whole number from 1, not ${String(version)}`,
+      );
   }
   return params;
 }
