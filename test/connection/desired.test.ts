@@ -49,6 +49,53 @@ describe('connection / desired values', function () {
     );
   });
 
+  it('spends the uplink budget like every other publish', async () => {
+    const device = harness.device();
+    const connection = harness.connection(device, {
+      uplinkRate: 2,
+      syncDesired: ['a', 'b', 'c', 'd', 'e', 'f'],
+      desiredPerMessage: 1,
+    });
+    connection.connect();
+    await eventually(() => desiredGets(device.ref.deviceName).length === 6, 'six desired gets', 10_000);
+    const times = harness.emulator
+      .uplinks(device.ref)
+      .filter((u) => u.kind === 'desired-get')
+      .map((u) => u.receivedAt);
+    // A burst of 3, then one every 0.5 s: the sixth cannot leave before 1.5 s after the first.
+    assert.ok(times[5]! - times[0]! >= 1400, `six gets within ${times[5]! - times[0]!} ms`);
+  });
+
+  it('delivers again after the next login while the values are not deleted (at least once)', async () => {
+    const device = harness.device();
+    await harness.emulator.setDesired(device.ref, { a: 1 });
+    const connection = harness.connection(device, { syncDesired: ['a'] });
+    const deliveries: DesiredDelivery[] = [];
+    connection.onDesired((delivery) => deliveries.push(delivery));
+    connection.connect();
+    await eventually(() => deliveries.length === 1, 'the first delivery');
+    harness.emulator.dropDevice(device.ref);
+    await eventually(() => deliveries.length === 2, 'the delivery after the next login', 5000);
+    assert.deepEqual(deliveries[1]!.versions, { a: 1 });
+  });
+
+  it('fails a delete waiting for its reply as disconnected when the session drops', async () => {
+    const device = harness.device();
+    const connection = await harness.connected(device, { requestTimeoutMs: 10_000 });
+    harness.emulator.setReplyDelay(5000);
+    const deleting = connection.deleteDesired({ a: 1 });
+    await eventually(
+      () => harness.emulator.uplinks(device.ref).some((u) => u.kind === 'desired-delete'),
+      'the delete to reach the platform',
+    );
+    harness.emulator.dropDevice(device.ref);
+    await assert.rejects(deleting, (err: OneNetRequestError) => {
+      assert.equal(err.reason, 'disconnected');
+      assert.equal(err.sent, true);
+      return true;
+    });
+  });
+
   it('reports desired values nobody takes, and leaves them on OneNET', async () => {
     const device = harness.device();
     await harness.emulator.setDesired(device.ref, { a: 1 });
