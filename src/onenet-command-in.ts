@@ -4,10 +4,13 @@ import type { ModelViolation } from './protocol/tsl-types';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
 import {
+  acceptsDesired,
   acceptsRequest,
   toCommandMessage,
+  toDesiredMessage,
   type CommandInNodeDef,
   type CommandInfo,
+  type DesiredInfo,
 } from './node-red/command';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 
@@ -21,6 +24,10 @@ import type { Node, NodeAPI } from './node-red/node-red-types';
  * refuses (a read-only or unknown identifier, a bad value) goes out with the violations in
  * msg.onenet.model, so the flow can refuse it instead of applying it; with autoReply and modelCheck
  * "reject" it is answered with the first violation's code instead of 200.
+ *
+ * Kind "desired" (and "all") also emits the desired values a device with syncDesired finds after
+ * each login: msg.payload {identifier: value}, msg.onenet {kind: "desired", versions, device,
+ * receivedAt}; onenet-command-reply with code 200 clears them on OneNET.
  */
 export = function registerCommandInNode(RED: NodeAPI): void {
   function OneNetCommandInNode(this: Node, def: CommandInNodeDef): void {
@@ -65,8 +72,21 @@ export = function registerCommandInNode(RED: NodeAPI): void {
       if (violations) (msg.onenet as CommandInfo).model = violations;
       this.send(RED.util.cloneMessage(msg));
     }, accepts);
+    // Desired values (kind "desired", or "all"): one message per desired get that found any, after
+    // a login of a device with syncDesired on. They are checked against the model like a property set.
+    const removeDesired = acceptsDesired(def)
+      ? connection.onDesired((delivery) => {
+          const msg = toDesiredMessage(delivery, deviceId);
+          const active = findDeviceNode(RED, deviceId)?.activeModel();
+          const found = active ? checkModelPropertySet(active.model, delivery.values) : [];
+          if (found.length > 0) (msg.onenet as DesiredInfo).model = found;
+          // Each node its own deep copy, as for commands: struct values are objects.
+          this.send(RED.util.cloneMessage(msg));
+        })
+      : () => undefined;
     this.on('close', (_removed, done) => {
       removeHandler();
+      removeDesired();
       done();
     });
   }

@@ -1,4 +1,5 @@
-import { commandInfoOf, otherDeviceOf, replyOf } from './node-red/command';
+import type { DeviceConnection } from './connection';
+import { commandInfoOf, desiredInfoOf, otherDeviceOf, replyOf, requiredReplyCode } from './node-red/command';
 import { checkModelPropertyValues, checkModelServiceOutput } from './protocol/tsl-check';
 import { SUCCESS_CODE } from './protocol';
 import { DeviceLink } from './node-red/device-link';
@@ -25,7 +26,8 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
     const link = new DeviceLink(RED, this, ownDevice, false);
     const gate = new ModelGate(RED, this);
     this.on('input', (msg, _send, done) => {
-      const request = commandInfoOf(msg);
+      const desired = desiredInfoOf(msg);
+      const request = desired ?? commandInfoOf(msg);
       const connectionOf = () => {
         if (ownDevice) {
           // Checked before the connection is taken, so nothing goes out on the wrong device's topic.
@@ -40,6 +42,10 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
       };
       runInput(link, msg, done, connectionOf, async (connection) => {
         if (!request) throw new FlowError(link.t('noOnenet'), 'failedNoOnenet');
+        if (request.kind === 'desired') {
+          await clearDesired(request.versions, connection);
+          return;
+        }
         const reply = replyOf(request, msg);
         // replyOf checked the data's shape; the model checks what is in it (successful replies only).
         if (reply.code === SUCCESS_CODE && reply.data !== undefined) {
@@ -60,6 +66,23 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
         if (outcome === 'late') this.warn(link.t('lateReply', { id: request.id }));
         link.status.showReplied(reply.code);
       });
+
+      /**
+       * A desired-values message: code 200 means "applied", so exactly its versions are deleted on
+       * OneNET (a value set again since keeps its newer version) and the node settles on the
+       * delete's reply. Any other code leaves them there: they are delivered again after the next login.
+       */
+      async function clearDesired(
+        versions: Record<string, number>,
+        connection: DeviceConnection,
+      ): Promise<void> {
+        if (requiredReplyCode(msg) !== SUCCESS_CODE) {
+          link.status.showConnection();
+          return;
+        }
+        await connection.deleteDesired(versions);
+        link.status.showReplied(SUCCESS_CODE);
+      }
     });
   }
 

@@ -13,13 +13,21 @@ import {
   describeDevice,
   toDeviceSettings,
   usesTls,
+  type DesiredSyncProblem,
   type DeviceConfigDef,
   type DeviceSettings,
 } from './node-red/device-settings';
-import { translator } from './node-red/i18n';
+import { translator, type MessageName } from './node-red/i18n';
 import type { ActiveModel } from './node-red/model-check';
 import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './node-red/product-node';
 import type { Node, NodeAPI } from './node-red/node-red-types';
+
+/** The warning for each reason syncDesired cannot work; the device connects without it. */
+const DESIRED_PROBLEM_TEXTS = {
+  'no-product': 'desiredNoProduct',
+  'no-model': 'desiredNoModel',
+  'no-writable': 'desiredNoWritable',
+} as const satisfies Record<DesiredSyncProblem, MessageName>;
 
 /** The core tls-config node's one method we use (core 05-tls.js). */
 interface TlsConfigNode extends Node {
@@ -63,7 +71,13 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     let product: ProductNode | undefined;
     try {
       product = productOf(def);
-      const fromProduct = product && { productId: product.productId, key: product.productKey };
+      const fromProduct = product && {
+        productId: product.productId,
+        key: product.productKey,
+        writableProperties: product.thingModel?.properties
+          .filter((property) => property.accessMode === 'rw')
+          .map((property) => property.identifier),
+      };
       settings = toDeviceSettings(def, this.credentials?.key, tlsOptionsOf(def), fromProduct);
     } catch (err) {
       configProblem = (err as Error).message;
@@ -75,6 +89,8 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     const deviceLabel = settings
       ? describeDevice(settings.identity)
       : `${def.productId ?? ''}/${def.deviceName ?? ''}`;
+    if (settings?.desiredProblem)
+      this.warn(t(DESIRED_PROBLEM_TEXTS[settings.desiredProblem], { device: deviceLabel }));
 
     // Connection trouble is logged here, by the config node, as the core mqtt-broker node does.
     const connectionLog = settings

@@ -8,6 +8,7 @@ import {
   type TimedValue,
 } from '../protocol';
 import { readableText } from './client-text';
+import { DesiredSync, type DesiredHandler } from './desired-sync';
 import { Downlinks, type ReplyTarget } from './downlinks';
 import { OneNetRequestError } from './errors';
 import { Lifecycle } from './lifecycle';
@@ -58,6 +59,7 @@ export class DeviceConnection extends EventEmitter {
   private readonly router: DownlinkRouter;
   private readonly pipeline: RequestPipeline;
   private readonly downlinks: Downlinks;
+  private readonly desired: DesiredSync;
   private readonly lifecycle: Lifecycle;
   private readonly reporter = new StatusReporter(
     () => this.status(),
@@ -89,17 +91,34 @@ export class DeviceConnection extends EventEmitter {
       (event) => this.emitDownlinkError(event),
       (topic, payload, target) => this.publishReply(topic, payload, target),
     );
+    this.desired = new DesiredSync(this.identity, this.options, {
+      nextId: this.nextId,
+      submitPriority: (send) => this.pipeline.submitPriority(send),
+      liveSession: () => {
+        const session = this.lifecycle.session;
+        return this.lifecycle.state === 'connected' && session?.ready && !session.ended ? session : undefined;
+      },
+      describeOffline: () => this.lifecycle.describeOffline(),
+      report: (event) => this.emitDownlinkError(event),
+    });
     this.router = new DownlinkRouter(this.identity, {
       reply: (reply, kind) => this.pipeline.handleReply(reply, kind),
+      desiredReply: (reply, kind) => this.desired.handleReply(reply, kind),
       downlink: (kind, topic, payload, identifier) => this.downlinks.handle(kind, topic, payload, identifier),
       malformed: (event) => this.emitDownlinkError(event),
     });
     this.lifecycle = new Lifecycle(this.identity, this.options, this.router.filters, this.pipeline, {
-      report: () => this.reporter.now(),
+      report: () => {
+        this.reporter.now();
+        // Every change of session passes here: desired requests of a session that went fail now.
+        this.desired.sessionChanged();
+      },
       closed: () => {
         this.reporter.finish(); // the final status: closed, with the emptied queue
         this.downlinks.close();
+        this.desired.close();
       },
+      loggedIn: () => this.desired.loggedIn(),
       kicked: (reason) => this.emitSafely('kicked', { reason }),
       message: (topic, payload) => this.router.route(topic, payload),
     });
@@ -207,6 +226,22 @@ export class DeviceConnection extends EventEmitter {
     accepts?: (request: DownlinkRequest) => boolean,
   ): () => void {
     return this.downlinks.onDownlink(handler, accepts);
+  }
+
+  /**
+   * Receives the desired values found after each login (options.syncDesired); see DesiredSync.
+   * Returns the function that stops it.
+   */
+  onDesired(handler: DesiredHandler): () => void {
+    return this.desired.onDesired(handler);
+  }
+
+  /**
+   * Clears exactly these desired versions (`{identifier: version}`, as a DesiredDelivery has them)
+   * with a version-checked desired/delete; resolves on OneNET's 200 reply.
+   */
+  deleteDesired(versions: Record<string, number>): Promise<RequestOutcome> {
+    return this.desired.delete(versions);
   }
 
   reply(

@@ -21,6 +21,8 @@ export interface LifecycleHooks {
   kicked: (reason: string) => void;
   /** Every message on a session's subscriptions. */
   message: (topic: string, payload: Buffer) => void;
+  /** A login is complete (subscribed) and the pipeline sends again: after-login work starts here. */
+  loggedIn: () => void;
 }
 
 /**
@@ -208,6 +210,7 @@ export class Lifecycle {
     this.phase = { name: 'connected', session };
     this.hooks.report();
     this.pipeline.resume((topic, payload, qos, done) => session.publish(topic, payload, qos, done));
+    this.hooks.loggedIn();
   }
 
   /** The client closed without us ending it: a failed attempt or a dropped session. */

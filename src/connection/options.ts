@@ -1,6 +1,8 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import {
+  DEFAULT_DESIRED_PER_MESSAGE,
   deviceNameError,
+  identifierError,
   KEEPALIVE_MAX_SECONDS,
   KEEPALIVE_MIN_SECONDS,
   productIdError,
@@ -22,6 +24,9 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   /** Uplink messages per second; 0 = no limit. */
   uplinkRate: number;
+  /** Properties whose desired values are asked for after every login (none: nothing is asked). */
+  syncDesired: readonly string[];
+  desiredPerMessage: number;
   reconnect: {
     initialDelayMs: number;
     maxDelayMs: number;
@@ -41,6 +46,7 @@ export const DEFAULTS = {
   requestTimeoutMs: 5000,
   /** onenet-protocol.md §1.4: "设备上行 1 per s". */
   uplinkRate: 1,
+  desiredPerMessage: DEFAULT_DESIRED_PER_MESSAGE,
   initialDelayMs: 1000,
   maxDelayMs: 10_000,
   authFailedDelayMs: 60_000,
@@ -115,6 +121,12 @@ export function resolveOptions(options: DeviceConnectionOptions): ResolvedOption
       'request timeout (ms)',
     ),
     uplinkRate: uplinkRateOf(options.uplinkRate),
+    syncDesired: desiredIdentifiersOf(options.syncDesired),
+    desiredPerMessage: positiveInteger(
+      options.desiredPerMessage,
+      DEFAULTS.desiredPerMessage,
+      'identifiers per desired get',
+    ),
     reconnect: {
       initialDelayMs: positiveInteger(
         reconnect.initialDelayMs,
@@ -165,6 +177,12 @@ export function differingBehaviour(a: ResolvedOptions, b: ResolvedOptions): stri
   if (a.queueMaxAgeMs !== b.queueMaxAgeMs) differences.push('queue max age');
   if (a.requestTimeoutMs !== b.requestTimeoutMs) differences.push('request timeout');
   if (a.uplinkRate !== b.uplinkRate) differences.push('uplink rate');
+  if (
+    a.syncDesired.length !== b.syncDesired.length ||
+    a.syncDesired.some((identifier, i) => identifier !== b.syncDesired[i]) ||
+    a.desiredPerMessage !== b.desiredPerMessage
+  )
+    differences.push('desired sync');
   const ra = a.reconnect;
   const rb = b.reconnect;
   if (
@@ -212,4 +230,15 @@ function uplinkRateOf(value: number | undefined): number {
       `uplink rate must be a number of messages per second from 0 to 1000, not ${String(value)}`,
     );
   return value;
+}
+
+/** Distinct identifiers, in order; each must be a valid identifier. */
+function desiredIdentifiersOf(value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new Error('syncDesired must be an array of property identifiers');
+  for (const identifier of value) {
+    const problem = identifierError(identifier);
+    if (problem) throw new Error(`syncDesired: ${problem}`);
+  }
+  return Object.freeze([...new Set(value as string[])]);
 }

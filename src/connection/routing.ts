@@ -8,6 +8,7 @@ import {
   type TopicKind,
 } from '../protocol';
 import type { DeviceIdentity, DownlinkErrorEvent, DownlinkKind } from './types';
+import type { DesiredReplyKind } from './desired-sync';
 import type { UplinkMessageKind } from './uplink-types';
 
 /** The fixed subscriptions each session makes once, right after CONNACK (§1.5: replies need them). */
@@ -21,9 +22,18 @@ const SUBSCRIBED_KINDS = [
 
 export type ReplyKind = 'property-post-reply' | 'event-post-reply' | 'history-post-reply';
 
+/**
+ * The replies to desired get and delete: routed by their exact topics, subscribed with one filter
+ * (`thing/property/desired/+/reply`, a wildcard from the 4th level as §1.5 allows), which keeps the
+ * session's subscriptions well below OneNET's 8 filters a SUBSCRIBE and 10 a session (§1.3, §1.4).
+ */
+const DESIRED_REPLY_KINDS = ['desired-get-reply', 'desired-delete-reply'] as const;
+
 export interface RouteHandlers {
   /** A well-formed reply to one of our posts. */
   reply: (reply: ThingReply, kind: ReplyKind) => void;
+  /** A well-formed reply to a desired get or delete. */
+  desiredReply: (reply: ThingReply, kind: DesiredReplyKind) => void;
   /** A platform request: property set/get, or a service invocation (with its identifier). */
   downlink: (kind: DownlinkKind, topic: string, payload: Buffer, identifier?: string) => void;
   /** A reply that could not be parsed. */
@@ -40,6 +50,7 @@ export class DownlinkRouter {
   /** Subscribed once per session. */
   readonly filters: string[];
   private readonly routes: Map<string, TopicKind>;
+  private readonly desiredRoutes: Map<string, DesiredReplyKind>;
 
   constructor(
     private readonly identity: DeviceIdentity,
@@ -58,24 +69,27 @@ export class DownlinkRouter {
       'history-post': topicOf('history-post'),
     };
     this.routes = new Map(SUBSCRIBED_KINDS.map((kind) => [topicOf(kind), kind]));
+    this.desiredRoutes = new Map(DESIRED_REPLY_KINDS.map((kind) => [topicOf(kind), kind]));
+    const prefix = devicePrefix(identity.productId, identity.deviceName);
     // Wildcards are allowed from the 4th level (§1.5); one filter covers every service.
-    const everyService =
-      devicePrefix(identity.productId, identity.deviceName) +
-      TOPICS['service-invoke'].suffix.replace('{identifier}', '+');
-    this.filters = [...this.routes.keys(), everyService];
+    const everyService = prefix + TOPICS['service-invoke'].suffix.replace('{identifier}', '+');
+    const everyDesiredReply = prefix + 'thing/property/desired/+/reply';
+    this.filters = [...this.routes.keys(), everyDesiredReply, everyService];
   }
 
   route(topic: string, payload: Buffer): void {
+    const desired = this.desiredRoutes.get(topic);
+    if (desired) {
+      const parsed = parseReply(payload);
+      if (parsed.ok) this.handlers.desiredReply(parsed.value, desired);
+      else this.malformed(topic, parsed);
+      return;
+    }
     const route = this.routes.get(topic);
     if (route === 'property-post-reply' || route === 'event-post-reply' || route === 'history-post-reply') {
       const parsed = parseReply(payload);
       if (parsed.ok) this.handlers.reply(parsed.value, route);
-      else
-        this.handlers.malformed(
-          parsed.id === undefined
-            ? { topic, reason: parsed.reason }
-            : { topic, reason: parsed.reason, id: parsed.id },
-        );
+      else this.malformed(topic, parsed);
       return;
     }
     if (route === 'property-set' || route === 'property-get') {
@@ -92,6 +106,14 @@ export class DownlinkRouter {
       this.handlers.downlink('service-invoke', topic, payload, parsed.identifier);
     }
     // Anything else was not subscribed to; a broker sending it is ignored.
+  }
+
+  private malformed(topic: string, parsed: { reason: string; id?: string }): void {
+    this.handlers.malformed(
+      parsed.id === undefined
+        ? { topic, reason: parsed.reason }
+        : { topic, reason: parsed.reason, id: parsed.id },
+    );
   }
 }
 

@@ -62,6 +62,17 @@ export interface DeviceConnectionOptions {
    * posts beyond it wait and are merged (see UplinkScheduler). 0 = no limit.
    */
   uplinkRate?: number;
+  /**
+   * After every login, ask for the desired values (期望值) of these properties (desired/get, through
+   * the uplink budget) and hand those that exist to the onDesired handlers. Default: none, nothing
+   * is asked. A node takes them from the read-write properties of its product's thing model.
+   */
+  syncDesired?: readonly string[];
+  /**
+   * Default 100: the most identifiers one desired get asks for; more are asked in several messages.
+   * OneNET documents no limit (onenet-next.md §Q4.2 UNCONFIRMED).
+   */
+  desiredPerMessage?: number;
   reconnect?: ReconnectOptions;
 }
 
@@ -129,6 +140,17 @@ export interface DownlinkRequest {
   identifier?: string;
   /** property-set: object of values; property-get: array of identifiers; service-invoke: input object. */
   params: unknown;
+  /** ms since the epoch. */
+  receivedAt: number;
+}
+
+/**
+ * Desired values found by one desired get after a login: `values` by identifier and the version
+ * of each (a number), for the version-checked delete that clears them once applied.
+ */
+export interface DesiredDelivery {
+  values: Record<string, unknown>;
+  versions: Record<string, number>;
   /** ms since the epoch. */
   receivedAt: number;
 }

@@ -18,6 +18,7 @@ import {
 import type { ModelVerdict, ProductModel } from './product-model';
 import { BrokerHooks } from './broker-hooks';
 import { CustomCommands } from './custom-commands';
+import { DesiredStore } from './desired-store';
 import { DeviceStore } from './device-store';
 import { Listener } from './listener';
 import { describeDevice, preview } from './log-format';
@@ -28,6 +29,8 @@ import type { Session } from './session';
 import type {
   ConnectionInfo,
   CustomCommandReply,
+  DesiredRecord,
+  DesiredSetResult,
   DeviceRef,
   EmulatorDevice,
   EmulatorOptions,
@@ -67,6 +70,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
 
   private readonly registry = new DeviceRegistry();
   private readonly store: DeviceStore;
+  private readonly desired = new DesiredStore();
   private readonly uplinkLog: RingBuffer<UplinkRecord>;
   private readonly sessions = new Map<string, Session>();
   private readonly pending: PendingRequests;
@@ -105,6 +109,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       stats: this.stats,
       registry: this.registry,
       store: this.store,
+      desired: this.desired,
       uplinkLog: this.uplinkLog,
       pending: this.pending,
       customCommands: this.customCommands,
@@ -321,6 +326,39 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   /** Sets the gateway's full sub-device list, pushes sub/topo/change and resolves with its change_reply. */
   changeTopology(gateway: DeviceRef, subList: DeviceRef[]): Promise<ThingReply> {
     return this.gateways.changeTopology(gateway, subList);
+  }
+
+  /**
+   * Sets desired values (期望值) as the console or the application API does; online, the device also
+   * gets them at once as a property set. The rules, and what is UNCONFIRMED: desired-store.ts.
+   */
+  async setDesired(ref: DeviceRef, values: Record<string, unknown>): Promise<DesiredSetResult> {
+    if (!isPlainObject(values) || Object.keys(values).length === 0)
+      throw new PlatformRequestError('desired values must be a non-empty object', 313);
+    for (const [identifier, value] of Object.entries(values)) {
+      const error = identifierError(identifier) ?? valueError(value, `values.${identifier}`);
+      if (error) throw new PlatformRequestError(error, 313);
+    }
+    if (!this.registry.hasDevice(ref))
+      throw new PlatformRequestError(`device ${describeDevice(ref)} does not exist`, 313);
+    const violation = this.registry.thingModelOf(ref.productId)?.propertySet(values);
+    if (violation) throw new PlatformRequestError(violation.reason, violation.code);
+    const versions = this.desired.set(deviceKeyOf(ref), values);
+    this.log?.(
+      `desired values of ${describeDevice(ref)} set ${preview(values)} versions ${preview(versions)}`,
+    );
+    if (!this.sessions.has(deviceKeyOf(ref))) return { versions, online: false };
+    try {
+      return { versions, online: true, reply: await this.setProperty(ref, values) };
+    } catch (error) {
+      const failure = error as PlatformRequestError;
+      return { versions, online: true, pushError: { message: failure.message, code: failure.code } };
+    }
+  }
+
+  /** The desired values the platform keeps for the device, with their versions. */
+  desiredValues(ref: DeviceRef): Record<string, DesiredRecord> {
+    return this.desired.valuesOf(deviceKeyOf(ref));
   }
 
   latestProperties(ref: DeviceRef): Record<string, PropertyRecord> {

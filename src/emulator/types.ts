@@ -173,6 +173,23 @@ export interface CustomCommandReply {
   payload: Buffer;
 }
 
+/**
+ * What setDesired() did: the version each value now has and, when the device was online, the reply
+ * to the property set pushed to it (or why that push failed; the values stay stored either way).
+ */
+export interface DesiredSetResult {
+  versions: Record<string, number>;
+  online: boolean;
+  reply?: ThingReply;
+  pushError?: { message: string; code: number };
+}
+
+/** A desired value the platform keeps for a device, with its version. */
+export interface DesiredRecord {
+  value: unknown;
+  version: number;
+}
+
 export interface PropertyRecord {
   value: unknown;
   /** The device's `time` when it sent one, else the arrival time (ms). */

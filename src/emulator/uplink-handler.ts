@@ -7,12 +7,14 @@ import {
   describeReplyCode,
   replyKindOf,
   serializeMessage,
+  type DesiredDeleteParams,
   type ThingReply,
   type TopicAddress,
   type TopicKind,
 } from '../protocol';
 import { ownIdentityOnly, type BatchDeviceData, type BatchIdentityResolver } from './batch-uplink';
 import type { CustomCommands } from './custom-commands';
+import type { DesiredStore } from './desired-store';
 import type { DeviceStore } from './device-store';
 import { describeDevice, previewBytes } from './log-format';
 import type { PendingRequests } from './platform-requests';
@@ -27,6 +29,8 @@ export interface UplinkHost {
   readonly stats: EmulatorStats;
   readonly registry: DeviceRegistry;
   readonly store: DeviceStore;
+  /** The desired values (期望值) desired/get answers from and desired/delete clears. */
+  readonly desired: DesiredStore;
   readonly uplinkLog: RingBuffer<UplinkRecord>;
   readonly pending: PendingRequests;
   readonly customCommands: CustomCommands;
@@ -105,6 +109,9 @@ export class UplinkHandler {
         if (outcome.events) this.host.store.recordEvents(session.deviceKey, outcome.events, id, now);
         if (outcome.batch) this.storeBatch(address.kind, outcome.batch, id, now);
         outcome.commit?.();
+        if (outcome.desiredGet)
+          outcome.replyData = this.host.desired.get(session.deviceKey, outcome.desiredGet);
+        if (outcome.desiredDelete) this.deleteDesired(session, outcome.desiredDelete);
       }
       if (this.host.log) {
         const detail = outcome.reason
@@ -128,6 +135,21 @@ export class UplinkHandler {
       // 设备", [DOC-IOT] script/example-mqtt.md); the emulator runs no script, so it never answers.
       this.host.log?.(`${address.kind} from ${describeDevice(session.device)} ${previewBytes(payload)}`);
     }
+  }
+
+  /**
+   * A delete whose version is no longer the latest keeps the newer value and is still answered 200:
+   * the documents give no error code for it (onenet-next.md §Q4.2), and the device learns of the newer
+   * value by the property set pushed when it was set, or by its next desired get.
+   */
+  private deleteDesired(session: Session, params: DesiredDeleteParams): void {
+    const { cleared, kept } = this.host.desired.delete(session.deviceKey, params);
+    if (kept.length > 0)
+      this.host.log?.(
+        `  desired values of ${describeDevice(session.device)} kept (a newer version is set): ${kept.join(', ')}`,
+      );
+    if (cleared.length > 0)
+      this.host.log?.(`  desired values of ${describeDevice(session.device)} cleared: ${cleared.join(', ')}`);
   }
 
   /** Every value of a batch post, with its time; events join the event log. */

@@ -4,13 +4,14 @@ import {
   isCustomTopicKind,
   isPlainObject,
   isValidMessageId,
+  parseDesiredDelete,
+  parseDesiredGet,
   parseEventPost,
-  parsePropertyGet,
   parsePropertyPost,
-  parsePropertySet,
   parseReply,
   replyKindOf,
   topicDirection,
+  type DesiredDeleteParams,
   type ParseResult,
   type ThingReply,
   type TimedValue,
@@ -40,12 +41,16 @@ export type UplinkOutcome =
       events?: Record<string, TimedValue>;
       /** pack/post and history/post: the values of every device entry, with their times. */
       batch?: BatchDeviceData[];
-      /** data for the reply (desired/get answers `{}`: the emulator keeps no desired values). */
+      /** data for the reply. */
       replyData?: unknown;
       /** Run only when the request is answered 200 (not under failReplies): a gateway's topology change. */
       commit?: () => void;
       /** What the log shows instead of the payload, when the payload holds a credential (a sasToken). */
       logPreview?: string;
+      /** desired/get: the identifiers asked for (the handler answers from its desired store). */
+      desiredGet?: string[];
+      /** desired/delete: what to clear (the handler applies it to its desired store). */
+      desiredDelete?: DesiredDeleteParams;
     }
   | { type: 'platform-reply'; payload: unknown; reply?: ThingReply; id?: string; problem?: string }
   | { type: 'result'; payload: unknown; id?: string }
@@ -151,21 +156,25 @@ export function interpretUplink(
       return outcome;
     }
     case 'desired-get': {
-      const parsed = parsePropertyGet(payload);
+      const parsed = parseDesiredGet(payload);
       if (!parsed.ok) return refused(payload, parsed.code, parsed.reason, parsed.id);
       const { id, params } = parsed.value;
       const verdict = checked(model?.propertyGet(params));
-      return { type: 'request', replyId: id, id, payload: parsed.value, ...verdict, replyData: {} };
+      const outcome: UplinkOutcome = { type: 'request', replyId: id, id, payload: parsed.value, ...verdict };
+      if (verdict.code === SUCCESS_CODE) outcome.desiredGet = params;
+      return outcome;
     }
     case 'desired-delete': {
-      const parsed = parsePropertySet(payload);
+      const parsed = parseDesiredDelete(payload);
       if (!parsed.ok) return refused(payload, parsed.code, parsed.reason, parsed.id);
+      const { id, params } = parsed.value;
       return {
         type: 'request',
-        replyId: parsed.value.id,
-        id: parsed.value.id,
+        replyId: id,
+        id,
         payload: parsed.value,
         code: SUCCESS_CODE,
+        desiredDelete: params,
       };
     }
     case 'pack-post':

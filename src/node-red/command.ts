@@ -1,4 +1,9 @@
-import { OneNetRequestError, type DownlinkKind, type DownlinkRequest } from '../connection';
+import {
+  OneNetRequestError,
+  type DesiredDelivery,
+  type DownlinkKind,
+  type DownlinkRequest,
+} from '../connection';
 import { readableText } from '../connection/client-text';
 import { SUCCESS_CODE, describeReplyCode, describeType } from '../protocol';
 import { replyDataError } from '../protocol/reply-data';
@@ -6,7 +11,8 @@ import type { ModelViolation } from '../protocol/tsl-types';
 import { findDeviceNode } from './device-node';
 import type { NodeAPI, NodeDef, NodeMessage } from './node-red-types';
 
-export type CommandKindFilter = 'all' | DownlinkKind;
+/** `desired`: the desired values found after a login (DESIGN.md §4); `all` includes them. */
+export type CommandKindFilter = 'all' | DownlinkKind | 'desired';
 
 /** `onenet-command-in` flow-file properties (DESIGN.md §3). */
 export interface CommandInNodeDef extends NodeDef {
@@ -29,6 +35,51 @@ export interface CommandInfo {
    * identifiers, bad values), so the flow does not apply it unawares. Absent when it is fine.
    */
   model?: ModelViolation[];
+}
+
+/**
+ * msg.onenet on a desired-values message (DESIGN.md §4): the versions, so onenet-command-reply with
+ * code 200 clears exactly these (a value set again since keeps its newer version).
+ */
+export interface DesiredInfo {
+  kind: 'desired';
+  versions: Record<string, number>;
+  /** The onenet-device config node's id, as on a command message. */
+  device: string;
+  receivedAt: number;
+  /** Desired values the device's product thing model refuses, as on a property set. */
+  model?: ModelViolation[];
+}
+
+/** Whether a command-in node of this kind filter emits desired values. */
+export function acceptsDesired(def: Pick<CommandInNodeDef, 'kind'>): boolean {
+  const kind = def.kind || 'all';
+  return kind === 'all' || kind === 'desired';
+}
+
+export function toDesiredMessage(delivery: DesiredDelivery, deviceId: string): NodeMessage {
+  const onenet: DesiredInfo = {
+    kind: 'desired',
+    versions: { ...delivery.versions },
+    device: deviceId,
+    receivedAt: delivery.receivedAt,
+  };
+  return { payload: { ...delivery.values }, topic: 'desired', onenet };
+}
+
+/** Reads a desired message's msg.onenet back, or undefined when the msg is not one. */
+export function desiredInfoOf(msg: NodeMessage): DesiredInfo | undefined {
+  const info = msg.onenet;
+  if (typeof info !== 'object' || info === null) return undefined;
+  const { kind, versions, device, receivedAt } = info as Record<string, unknown>;
+  if (kind !== 'desired' || typeof versions !== 'object' || versions === null || Array.isArray(versions))
+    return undefined;
+  return {
+    kind,
+    versions: versions as Record<string, number>,
+    device: typeof device === 'string' ? device : '',
+    receivedAt: typeof receivedAt === 'number' ? receivedAt : 0,
+  };
 }
 
 export function acceptsRequest(
@@ -120,13 +171,10 @@ export function replyCodeOf(raw: unknown): number | undefined {
 }
 
 /**
- * The reply a msg asks for: msg.code (default 200; see replyCodeOf), msg.message (default: the code's meaning) and,
- * for a successful property get or service invoke, msg.payload as data. Error replies and property
- * set replies carry no data: OneNET only reads code and message from them, and a flow answering an
- * error usually still has the request's payload in msg.payload. Throws OneNetRequestError 'invalid'
- * when the data does not fit the request (e.g. a property get answered with a string).
+ * msg.code as a reply code (see replyCodeOf); throws OneNetRequestError 'invalid', saying what
+ * msg.code holds, when it is no whole number. `id` is the request's, when there is one.
  */
-export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
+export function requiredReplyCode(msg: NodeMessage, id?: string): number {
   const code = replyCodeOf(msg.code);
   if (code === undefined) {
     // Said here, about msg.code: the protocol core would only see "a code" of some type.
@@ -139,9 +187,21 @@ export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
     throw new OneNetRequestError(
       'invalid',
       readableText(`reply not sent: msg.code must be a whole number such as 200 (or "200"), not ${shown}`),
-      { id: request.id },
+      id === undefined ? {} : { id },
     );
   }
+  return code;
+}
+
+/**
+ * The reply a msg asks for: msg.code (default 200; see replyCodeOf), msg.message (default: the code's meaning) and,
+ * for a successful property get or service invoke, msg.payload as data. Error replies and property
+ * set replies carry no data: OneNET only reads code and message from them, and a flow answering an
+ * error usually still has the request's payload in msg.payload. Throws OneNetRequestError 'invalid'
+ * when the data does not fit the request (e.g. a property get answered with a string).
+ */
+export function replyOf(request: CommandInfo, msg: NodeMessage): ReplyContent {
+  const code = requiredReplyCode(msg, request.id);
   const message =
     typeof msg.message === 'string'
       ? msg.message

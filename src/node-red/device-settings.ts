@@ -30,6 +30,8 @@ export interface DeviceConfigDef extends NodeDef {
   uplinkRate?: string | number;
   /** Optional id of an onenet-product config node (DESIGN.md §4). */
   product?: string;
+  /** Fetch desired values after every login (DESIGN.md §4); needs a product with a thing model. */
+  syncDesired?: boolean | string;
 }
 
 /** What a device takes from its onenet-product config node. */
@@ -37,11 +39,21 @@ export interface ProductSettings {
   productId: string;
   /** The product access_key, used when the device has no key of its own. */
   key?: string;
+  /**
+   * The identifiers of the read-write properties of the product's thing model; undefined when the
+   * product holds no model.
+   */
+  writableProperties?: readonly string[];
 }
+
+/** Why syncDesired is on but cannot work (the device connects without it), for the one warning. */
+export type DesiredSyncProblem = 'no-product' | 'no-model' | 'no-writable';
 
 export interface DeviceSettings {
   identity: DeviceIdentity;
   options: DeviceConnectionOptions;
+  /** syncDesired is on, but there is nothing to sync: why (the connection runs without it). */
+  desiredProblem?: DesiredSyncProblem;
 }
 
 /** A config error the user fixes in the device config dialog; its message names the field. */
@@ -132,7 +144,16 @@ export function toDeviceSettings(
     offlinePolicy: offlinePolicyField(def.offlinePolicy),
     uplinkRate: uplinkRateField(def.uplinkRate),
   };
-  return { identity: { host, port, productId, deviceName }, options };
+  const settings: DeviceSettings = { identity: { host, port, productId, deviceName }, options };
+  if (def.syncDesired === true || def.syncDesired === 'true') {
+    // Not a config error: the device works without it, and the one warning says what is missing.
+    const writable = product?.writableProperties;
+    if (!product) settings.desiredProblem = 'no-product';
+    else if (!writable) settings.desiredProblem = 'no-model';
+    else if (writable.length === 0) settings.desiredProblem = 'no-writable';
+    else options.syncDesired = writable;
+  }
+  return settings;
 }
 
 /** "productId/deviceName", the way the OneNET console names a device; safe to show. */

@@ -13,3 +13,4 @@ export * from './batch-posts';
 export * from './gateway';
 export * from './gateway-commands';
 export * from './gateway-token';
+export * from './desired';

@@ -299,7 +299,8 @@ describe('connection / reconnects, tokens and offline policies', function () {
       await waitForStatus(connection, (s) => s.state !== 'connected');
       await waitForStatus(connection, (s) => s.state === 'connected');
     }
-    assert.equal(harness.emulator.subscriptions(device.ref).length, 6);
+    // Five exact topics, one filter for both desired replies, one for every service.
+    assert.equal(harness.emulator.subscriptions(device.ref).length, 7);
     const reply = await harness.emulator.setProperty(device.ref, { power: true });
     assert.equal(reply.code, 200);
     await delay(50);

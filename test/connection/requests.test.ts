@@ -35,6 +35,8 @@ describe('connection / requests against the emulator', function () {
         'property/get',
         'property/post/reply',
         'property/set',
+        // One filter for the replies to desired get and delete.
+        'property/desired/+/reply',
         'service/+/invoke',
       ]
         .map((s) => prefix + s)

@@ -229,7 +229,7 @@ export function redeploys(): void {
           logins: emulator.stats.connects - loginsBefore,
           'kicks seen by the broker': emulator.stats.kicks - kicksBefore,
           'sessions at the end (expected 5)': emulator.connections().length,
-          'subscriptions at the end (expected 30)': devices
+          'subscriptions at the end (expected 35)': devices
             .map((d) => emulator.subscriptions(d.ref).length)
             .reduce((a, b) => a + b, 0),
           'sockets before / after': `${(baseline.resources as Record<string, number>).TCPSocketWrap} / ${resources.TCPSocketWrap}`,

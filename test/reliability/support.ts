@@ -228,11 +228,11 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Whether the emulator has `device` logged in with all six of our subscriptions. */
+/** Whether the emulator has `device` logged in with all seven of our subscriptions. */
 export function isOnline(emulator: OneNetEmulator, device: TestDevice): boolean {
   return (
     emulator.connections().some((c) => c.deviceName === device.ref.deviceName) &&
-    emulator.subscriptions(device.ref).length === 6
+    emulator.subscriptions(device.ref).length === 7
   );
 }
 
