@@ -2,26 +2,18 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import {
   PLATFORM_REPLY_DEADLINE_MS,
-  buildRequest,
-  buildTopic,
   createMessageIdGenerator,
-  identifierError,
-  isPlainObject,
   parseTopic,
-  replyKindOf,
-  serializeMessage,
   topicDirection,
-  valueError,
   type ThingReply,
-  type TopicAddress,
 } from '../protocol';
-import type { ModelVerdict, ProductModel } from './product-model';
 import { BrokerHooks } from './broker-hooks';
 import { CustomCommands } from './custom-commands';
+import { DevicePlatform } from './device-platform';
 import { DesiredStore } from './desired-store';
 import { DeviceStore } from './device-store';
 import { Listener } from './listener';
-import { describeDevice, preview } from './log-format';
+import { describeDevice } from './log-format';
 import { PendingRequests, PlatformRequestError } from './platform-requests';
 import { DeviceRegistry, deviceKeyOf } from './registry';
 import { RingBuffer } from './ring-buffer';
@@ -38,7 +30,6 @@ import type {
   EmulatorStats,
   EventRecord,
   OneNetEmulatorEvents,
-  PlatformRequestKind,
   PropertyHistoryRecord,
   PropertyRecord,
   RateViolationRecord,
@@ -86,6 +77,7 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   private readonly customCommands: CustomCommands;
   private readonly rateGate: UplinkRateGate;
   private readonly gateways: GatewayPlatform;
+  private readonly platform: DevicePlatform;
   private closing = false;
 
   private constructor(private readonly options: EmulatorOptions) {
@@ -105,6 +97,15 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
       },
       options.replyDeadlineMs ?? PLATFORM_REPLY_DEADLINE_MS,
     );
+    this.platform = new DevicePlatform({
+      sessions: this.sessions,
+      registry: this.registry,
+      desired: this.desired,
+      pending: this.pending,
+      events: this,
+      log: this.log,
+      nextRequestId: () => this.nextRequestId(),
+    });
     this.uplinkHandler = new UplinkHandler({
       stats: this.stats,
       registry: this.registry,
@@ -208,57 +209,15 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
   // Platform side (§1.6, §3.1 items 2, 3, 7; custom commands §3 row 21)
 
   setProperty(ref: DeviceRef, params: Record<string, unknown>): Promise<ThingReply> {
-    return this.request(
-      ref,
-      'property-set',
-      undefined,
-      params,
-      () => {
-        if (!isPlainObject(params) || Object.keys(params).length === 0)
-          return 'params must be a non-empty object';
-        for (const [identifier, value] of Object.entries(params)) {
-          const error = identifierError(identifier) ?? valueError(value, `params.${identifier}`);
-          if (error) return error;
-        }
-        return undefined;
-      },
-      (model) => model.propertySet(params),
-    );
+    return this.platform.setProperty(ref, params);
   }
 
   getProperty(ref: DeviceRef, identifiers: string[]): Promise<ThingReply> {
-    return this.request(
-      ref,
-      'property-get',
-      undefined,
-      identifiers,
-      () => {
-        if (!Array.isArray(identifiers) || identifiers.length === 0)
-          return 'identifiers must be a non-empty array';
-        for (const identifier of identifiers) {
-          const error = identifierError(identifier);
-          if (error) return error;
-        }
-        return undefined;
-      },
-      (model) => model.propertyGet(identifiers),
-    );
+    return this.platform.getProperty(ref, identifiers);
   }
 
   invokeService(ref: DeviceRef, identifier: string, input: Record<string, unknown>): Promise<ThingReply> {
-    return this.request(
-      ref,
-      'service-invoke',
-      identifier,
-      input,
-      () => {
-        const error = identifierError(identifier);
-        if (error) return `service ${error}`;
-        if (!isPlainObject(input)) return 'service input must be an object';
-        return valueError(input, 'input');
-      },
-      (model) => model.serviceInvoke(identifier, input),
-    );
+    return this.platform.invokeService(ref, identifier, input);
   }
 
   /**
@@ -330,30 +289,10 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
 
   /**
    * Sets desired values (期望值) as the console or the application API does; online, the device also
-   * gets them at once as a property set. The rules, and what is UNCONFIRMED: desired-store.ts.
+   * gets them at once as a property set (device-platform.ts).
    */
-  async setDesired(ref: DeviceRef, values: Record<string, unknown>): Promise<DesiredSetResult> {
-    if (!isPlainObject(values) || Object.keys(values).length === 0)
-      throw new PlatformRequestError('desired values must be a non-empty object', 313);
-    for (const [identifier, value] of Object.entries(values)) {
-      const error = identifierError(identifier) ?? valueError(value, `values.${identifier}`);
-      if (error) throw new PlatformRequestError(error, 313);
-    }
-    if (!this.registry.hasDevice(ref))
-      throw new PlatformRequestError(`device ${describeDevice(ref)} does not exist`, 313);
-    const violation = this.registry.thingModelOf(ref.productId)?.propertySet(values);
-    if (violation) throw new PlatformRequestError(violation.reason, violation.code);
-    const versions = this.desired.set(deviceKeyOf(ref), values);
-    this.log?.(
-      `desired values of ${describeDevice(ref)} set ${preview(values)} versions ${preview(versions)}`,
-    );
-    if (!this.sessions.has(deviceKeyOf(ref))) return { versions, online: false };
-    try {
-      return { versions, online: true, reply: await this.setProperty(ref, values) };
-    } catch (error) {
-      const failure = error as PlatformRequestError;
-      return { versions, online: true, pushError: { message: failure.message, code: failure.code } };
-    }
+  setDesired(ref: DeviceRef, values: Record<string, unknown>): Promise<DesiredSetResult> {
+    return this.platform.setDesired(ref, values);
   }
 
   /** The desired values the platform keeps for the device, with their versions. */
@@ -488,48 +427,6 @@ export class OneNetEmulator extends EventEmitter<OneNetEmulatorEvents> {
     this.timers.clear();
     await this.broker.close();
     this.log?.('closed');
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Platform requests
-
-  private request(
-    ref: DeviceRef,
-    kind: PlatformRequestKind,
-    identifier: string | undefined,
-    params: unknown,
-    inputProblem: () => string | undefined,
-    modelProblem: (model: ProductModel) => ModelVerdict | undefined,
-  ): Promise<ThingReply> {
-    try {
-      const session = this.sessions.get(deviceKeyOf(ref));
-      if (!session) throw new PlatformRequestError(`device ${describeDevice(ref)} is not online`, 308);
-      const problem = inputProblem();
-      if (problem) throw new PlatformRequestError(problem, 313);
-      const model = this.registry.thingModelOf(ref.productId);
-      const violation = model && modelProblem(model);
-      if (violation) throw new PlatformRequestError(violation.reason, violation.code);
-      const address: TopicAddress = { productId: ref.productId, deviceName: ref.deviceName, kind };
-      if (identifier !== undefined) address.identifier = identifier;
-      const topic = buildTopic(address);
-      if (!session.isSubscribedTo(topic)) {
-        throw new PlatformRequestError(`device ${describeDevice(ref)} has not subscribed to ${topic}`, 1022);
-      }
-      const id = this.nextRequestId();
-      const payload = serializeMessage(buildRequest(id, params));
-      const reply = this.pending.wait(id, session.deviceKey, replyKindOf(kind)!, identifier);
-      session.deliver(topic, payload);
-      this.log?.(`${kind} → ${describeDevice(ref)} id ${id} ${preview(params)}`);
-      this.emit('downlink', { productId: ref.productId, deviceName: ref.deviceName, kind, topic, id });
-      return reply;
-    } catch (error) {
-      const failure =
-        error instanceof PlatformRequestError
-          ? error
-          : new PlatformRequestError((error as Error).message, 313);
-      this.log?.(`${kind} → ${describeDevice(ref)} not sent: ${failure.message}`);
-      return Promise.reject(failure);
-    }
   }
 
   /** A timer the emulator owns, cleared by close(). */
