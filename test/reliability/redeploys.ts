@@ -36,7 +36,7 @@ const NODES_PER_DEVICE = {
   'onenet-command-in': 2,
   'onenet-command-reply': 2,
 };
-const SUBSCRIPTIONS_PER_DEVICE = 6;
+const SUBSCRIPTIONS_PER_DEVICE = 7;
 /** Of each kind, deploys number 80..89 happen while the broker is down. */
 const BROKER_DOWN_FROM = 80;
 const BROKER_DOWN_DEPLOYS = 10;
