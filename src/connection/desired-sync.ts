@@ -240,7 +240,15 @@ export class DesiredSync {
         }),
       );
     const id = this.hooks.nextId();
-    const payload = serializeMessage(buildRequest(id, params));
+    let payload: Buffer;
+    try {
+      payload = serializeMessage(buildRequest(id, params));
+    } catch (err) {
+      // Only a hand-made msg with thousands of versions gets here: over OneNET's 256 KB.
+      return Promise.reject(
+        new OneNetRequestError('invalid', readableText(`not sent: ${(err as Error).message}`), { topic }),
+      );
+    }
     return new Promise<ThingReply>((resolve, reject) => {
       const entry: Pending = {
         replyKind: kind === 'desired-get' ? 'desired-get-reply' : 'desired-delete-reply',
