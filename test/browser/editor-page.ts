@@ -116,8 +116,19 @@ export class EditorPage {
 
   /** Clicks a flow's tab above the canvas. */
   async showWorkspace(id: string): Promise<void> {
-    await this.page.locator(`#red-ui-workspace-tabs #red-ui-tab-${id} a`).click();
-    await this.page.waitForFunction((tab) => RED.workspaces.active() === tab, id);
+    // A click that lands while the editor is still busy with an import can leave the tab unselected
+    // (the tab only shows its tooltip); the user clicks again, and so does this, after 450 ms so
+    // the two are not taken as a double-click.
+    for (let attempt = 1; ; attempt++) {
+      await this.page.locator(`#red-ui-workspace-tabs #red-ui-tab-${id} a`).click();
+      try {
+        await this.page.waitForFunction((tab) => RED.workspaces.active() === tab, id, { timeout: 10_000 });
+        return;
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await this.page.waitForTimeout(450);
+      }
+    }
   }
 
   /** Drags a node from the palette onto the canvas, as a user does, and returns the new node's id. */
