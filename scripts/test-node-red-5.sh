@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/test-node-red-5.sh [node-version]      (npm run test:nr5 -- 22.9.0)
+# Usage: scripts/test-node-red-5.sh [node-version] [--no-browser]      (npm run test:nr5 -- 22.9.0)
 #
 # Runs the suites that depend on the Node-RED generation - the node tests (node-red-node-test-helper),
 # the end-to-end test with the packed package, the editor tests in Chromium - and the package load
@@ -7,10 +7,19 @@
 # LTS line). Node-RED 5 needs Node.js >= 22.9; CI runs this on 22.9.0 and 24.0.0, the lowest release
 # of each line `engines` names for it. Node-RED 5 lives in .nr5/, apart from the Node-RED 4.1 in
 # node_modules that `npm test` runs on Node.js 20; the Node.js binary in .nodejs/ (scripts/with-node.sh).
+# --no-browser leaves out the editor tests: the editor runs in the browser, so what they check depends
+# on the Node-RED generation and not on the Node.js line; CI runs them on one Node.js line only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NODE_VERSION="${1:-24.0.0}"
+BROWSER_SUITE='.build/test/browser/**/*.test.js'
+if [ "${2:-}" = "--no-browser" ]; then
+  BROWSER_SUITE=''
+elif [ -n "${2:-}" ]; then
+  echo "unknown option: $2 (expected --no-browser)" >&2
+  exit 2
+fi
 # Exact versions, so that a CI run can be repeated.
 NODE_RED_VERSION=5.0.7
 # mocha 12 (ours) needs Node.js ^20.19 || >= 22.12; mocha 11 still supports 22.9-22.11.
@@ -42,4 +51,4 @@ exec scripts/with-node.sh "$NODE_VERSION" node "$MOCHA" --no-config --timeout 20
   '.build/test/platform/**/*.test.js' \
   '.build/test/nodes/**/*.test.js' \
   '.build/test/e2e/**/*.test.js' \
-  '.build/test/browser/**/*.test.js'
+  ${BROWSER_SUITE:+"$BROWSER_SUITE"}
