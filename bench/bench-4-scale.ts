@@ -18,7 +18,9 @@ import { ClientWorker, EmulatorWorker } from './workers';
  * same flows built from Node-RED's core mqtt-broker + mqtt out nodes (every figure, including #5).
  */
 
+/** Runs per side; the smoke mode (--quick) makes one, as it judges no figure. */
 const RUNS = 3;
+const QUICK_RUNS = 1;
 const POST_INTERVAL_MS = 10_000;
 const SETTLE_MS = 2000;
 
@@ -76,7 +78,8 @@ export async function runScale(context: BenchContext): Promise<BenchReport[]> {
 
     const nodeRedRuns: NodeRedRun[] = [];
     const rawRuns: RawRun[] = [];
-    for (let run = 1; run <= RUNS; run++) {
+    const runs = context.quick ? QUICK_RUNS : RUNS;
+    for (let run = 1; run <= runs; run++) {
       for (const side of ['ours', 'core'] as const) {
         const result = await nodeRedRun(context, emulator, side, devices[side], run, cpuWindowMs);
         nodeRedRuns.push(result);
@@ -250,7 +253,7 @@ function scaleReport(count: number, cpuWindowMs: number, runs: NodeRedRun[], raw
   const core = sideSummary('core');
   const table = formatTable(
     `#4 Scale: ${count.toLocaleString('en-US')} devices, one post node each; CPU while each posts every ${POST_INTERVAL_MS / 1000} s ` +
-      `(reply awaited), over ${cpuWindowMs / 1000} s (median of ${RUNS})`,
+      `(reply awaited), over ${cpuWindowMs / 1000} s (median of ${rawRuns.length})`,
     ['side', 'all connected ms', 'RSS KB/device', 'RSS ratio', 'heap KB/device', 'CPU %'],
     [
       ['raw MQTT.js clients (baseline)', raw.connectMs, raw.rss / KB, 1, raw.heap / KB, raw.cpu],
@@ -327,7 +330,7 @@ function redeployReport(count: number, runs: NodeRedRun[]): BenchReport {
       .map((r) => r.redeploy.reconnectedMs)
       .join(' / ');
   const table = formatTable(
-    `#5 Full redeploy of the ${count.toLocaleString('en-US')}-device flow (median of ${RUNS})`,
+    `#5 Full redeploy of the ${count.toLocaleString('en-US')}-device flow (median of ${runs.length / 2})`,
     ['side', 'deploy API ms', 'all closed ms', 'all back ms', 'ratio', 'runs (all back ms)'],
     [
       [

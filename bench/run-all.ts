@@ -15,7 +15,7 @@ import type { BenchContext, BenchReport } from './report';
  * `npm run bench`: every benchmark in turn, each printing its table(s) with the baseline beside
  * ours, then a summary of the goals. Results: bench/results/<name>.json and summary.json.
  *
- *   --quick        smoke mode: small counts, same code paths (about three minutes; #6 floods for 15 s, not 60)
+ *   --quick        smoke mode: small counts, same code paths (about two minutes; #4 and #5 run once, #6 floods for 15 s, not 60)
  *   --only=1,3     run only these benchmarks
  *   --profile      Node-RED runs with --cpu-prof; profiles go to bench/results/profiles/
  */
