@@ -1,4 +1,4 @@
-import type { DeviceConnection } from './connection';
+import type { DeviceChannel } from './connection';
 import { checkModelPropertyValues } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
@@ -16,7 +16,7 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
   function OneNetPropertyPostNode(this: Node, def: PostNodeDef): void {
     RED.nodes.createNode(this, def);
     const link = new DeviceLink(RED, this, def.device, true);
-    const ownConnection = (): DeviceConnection => link.ownConnection();
+    const ownConnection = (): DeviceChannel => link.ownConnection();
     const gate = new ModelGate(RED, this);
     this.on('input', (msg, send, done) => {
       runInput(link, msg, done, ownConnection, (connection) =>

@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
+import {
+  catchAll,
+  collect,
+  errorText,
+  flowNode,
+  load,
+  nextMessage,
+  node,
+  unloadAndCheckPool,
+  waitFor,
+  waitStatus,
+  type Credentials,
+  type FlowNode,
+} from './support';
+
+/**
+ * Gateway sub-devices through real Node-RED nodes against the emulator (issue 15, DESIGN.md §4
+ * `gateway`): a sub-device config names a gateway device, and the usual flow nodes work with it.
+ */
+
+const GW_PRODUCT = 'GwProd0001';
+const SUB_PRODUCT = 'SubProd001';
+const newKey = (): string => randomBytes(32).toString('base64');
+const GATEWAY = { productId: GW_PRODUCT, deviceName: 'gw-01', key: newKey() };
+const SUBS = [0, 1, 2].map((i) => ({ productId: SUB_PRODUCT, deviceName: `field-${i}`, key: newKey() }));
+const PRODUCT_KEY = newKey();
+const ref = (device: DeviceRef): DeviceRef => ({
+  productId: device.productId,
+  deviceName: device.deviceName,
+});
+const names = (refs: DeviceRef[]): string[] => refs.map((device) => device.deviceName).sort();
+
+const S = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.';
+const SUB_LOGGED_IN = `${S}sub-device.logged-in`;
+export const SUB_NOT_BOUND = `${S}sub-device.not-bound`;
+
+describe('gateway sub-devices (Node-RED nodes)', function () {
+  this.timeout(30000);
+  let emulator: OneNetEmulator;
+
+  beforeEach(async () => {
+    emulator = await OneNetEmulator.start({
+      devices: [{ ...GATEWAY, nodeType: 'gateway' }, ...SUBS],
+      products: [{ productId: SUB_PRODUCT, accessKey: PRODUCT_KEY }],
+      ...(process.env.GW_LOG ? { log: (line: string) => console.log(line) } : {}),
+    });
+  });
+
+  afterEach(async () => {
+    await unloadAndCheckPool();
+    await emulator.close();
+  });
+
+  function gatewayConfig(): FlowNode {
+    return {
+      id: 'gw',
+      type: 'onenet-device',
+      name: 'gateway',
+      productId: GW_PRODUCT,
+      deviceName: GATEWAY.deviceName,
+      host: emulator.host,
+      port: String(emulator.port),
+      tls: false,
+      tokenTtl: '3600',
+      keepalive: '60',
+      uplinkRate: '0',
+    };
+  }
+
+  function subConfig(id: string, index: number, overrides: Partial<FlowNode> = {}): FlowNode {
+    return {
+      id,
+      type: 'onenet-device',
+      name: `field device ${index}`,
+      productId: SUB_PRODUCT,
+      deviceName: SUBS[index]!.deviceName,
+      gateway: 'gw',
+      ...overrides,
+    };
+  }
+
+  function creds(extra: Credentials = {}): Credentials {
+    return {
+      gw: { key: GATEWAY.key },
+      sub0: { key: SUBS[0]!.key },
+      sub1: { key: SUBS[1]!.key },
+      sub2: { key: SUBS[2]!.key },
+      ...extra,
+    };
+  }
+
+  function post(id: string, device: string): FlowNode[] {
+    return [
+      flowNode(id, 'onenet-property-post', { device, waitReply: true, timeout: '5000' }, [[`${id}-out`]]),
+      flowNode(`${id}-out`, 'helper'),
+    ];
+  }
+
+  async function allLoggedIn(count: number): Promise<void> {
+    await waitFor(
+      () => emulator.loggedInSubDevices(ref(GATEWAY)).length === count,
+      `${count} sub-devices to be logged in`,
+      10000,
+    );
+  }
+
+  it('binds and logs in its sub-devices after the gateway logs in, and posts for them in pack/post', async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        subConfig('sub1', 1),
+        ...post('p0', 'sub0'),
+        ...post('p1', 'sub1'),
+      ],
+      creds(),
+    );
+    await allLoggedIn(2);
+    assert.deepEqual(names(emulator.subDevices(ref(GATEWAY))), ['field-0', 'field-1']);
+    assert.equal(
+      emulator.topologySyncResult(ref(GATEWAY))?.code,
+      200,
+      'the topo/get was answered with its result',
+    );
+    await waitStatus('p0', SUB_LOGGED_IN, 5000);
+
+    const replied = nextMessage('p0-out', 5000);
+    node('p0').receive({ payload: { temperature: 21.5 }, time: 1_700_000_000_000 });
+    const msg = await replied;
+    const onenet = msg.onenet as { code: number; topic: string };
+    assert.equal(onenet.code, 200);
+    assert.match(onenet.topic, /\/thing\/pack\/post$/);
+    const stored = emulator.propertyHistory(ref(SUBS[0]!), 'temperature');
+    assert.deepEqual(
+      stored.map((record) => [record.value, record.time]),
+      [[21.5, 1_700_000_000_000]],
+      'stored for the sub-device with its time',
+    );
+    assert.equal(emulator.propertyHistory(ref(GATEWAY)).length, 0, 'nothing stored for the gateway itself');
+  });
+
+  it('binds and logs in again after the gateway reconnects', async () => {
+    await load([gatewayConfig(), subConfig('sub0', 0), ...post('p0', 'sub0')], creds());
+    await allLoggedIn(1);
+    assert.ok(emulator.dropDevice(ref(GATEWAY)), 'the gateway was online');
+    await waitFor(
+      () => emulator.loggedInSubDevices(ref(GATEWAY)).length === 0,
+      'the sub-device to go offline with its gateway',
+      5000,
+    );
+    await allLoggedIn(1);
+    const replied = nextMessage('p0-out', 5000);
+    node('p0').receive({ payload: { humidity: 40 } });
+    assert.equal(((await replied).onenet as { code: number }).code, 200);
+  });
+
+  it('a gateway with its own nodes and sub-devices at once; merges many sub-device posts into pack/post', async () => {
+    const gateway = { ...gatewayConfig(), uplinkRate: '2' };
+    await load(
+      [
+        gateway,
+        subConfig('sub0', 0),
+        subConfig('sub1', 1),
+        subConfig('sub2', 2),
+        ...post('own', 'gw'),
+        ...post('p0', 'sub0'),
+        ...post('p1', 'sub1'),
+        ...post('p2', 'sub2'),
+      ],
+      creds(),
+    );
+    await allLoggedIn(3);
+    const own = nextMessage('own-out', 8000);
+    node('own').receive({ payload: { uptime: 1 } });
+    assert.equal(
+      ((await own).onenet as { code: number; topic: string }).topic.endsWith('/thing/property/post'),
+      true,
+    );
+
+    const outputs = [collect('p0-out'), collect('p1-out'), collect('p2-out')];
+    for (let round = 0; round < 4; round++)
+      for (const [i, id] of ['p0', 'p1', 'p2'].entries())
+        node(id).receive({ payload: { level: round * 10 + i }, time: 1_700_000_000_000 + round * 1000 });
+    await waitFor(() => outputs.every((seen) => seen.length === 4), 'every post to settle', 20000);
+    for (const seen of outputs)
+      for (const msg of seen) assert.equal((msg.onenet as { code: number }).code, 200);
+    for (const [i, sub] of SUBS.entries()) {
+      assert.deepEqual(
+        emulator.propertyHistory(ref(sub), 'level').map((record) => [record.value, record.time]),
+        [0, 1, 2, 3].map((round) => [round * 10 + i, 1_700_000_000_000 + round * 1000]),
+        `every value of ${sub.deviceName} stored once with its time`,
+      );
+    }
+    const packs = emulator
+      .uplinks(ref(GATEWAY))
+      .filter((record) => record.topic.endsWith('/thing/pack/post'));
+    assert.ok(
+      packs.length < 12,
+      `sub-device posts were merged (${packs.length} pack posts for 12 flow messages)`,
+    );
+    assert.equal(emulator.rateViolations(ref(GATEWAY)).length, 0, 'within the uplink rate');
+  });
+
+  it('delivers property set, property get and service invoke for a sub-device and answers on sub/…_reply', async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        subConfig('sub1', 1),
+        flowNode('in0', 'onenet-command-in', { device: 'sub0', kind: 'all' }, [['in0-out']]),
+        flowNode('in0-out', 'helper'),
+        flowNode('reply', 'onenet-command-reply', { device: '' }),
+        flowNode('in1', 'onenet-command-in', { device: 'sub1', kind: 'all' }, [['in1-out']]),
+        flowNode('in1-out', 'helper'),
+      ],
+      creds(),
+    );
+    await allLoggedIn(2);
+    const seenByOther = collect('in1-out');
+
+    const setSeen = nextMessage('in0-out', 5000);
+    const setReply = emulator.setSubProperty(ref(GATEWAY), ref(SUBS[0]!), { power: 'on' });
+    const setMsg = await setSeen;
+    assert.deepEqual(setMsg.payload, { power: 'on' });
+    assert.equal((setMsg.onenet as { kind: string }).kind, 'property-set');
+    node('reply').receive({ ...setMsg, payload: undefined });
+    assert.equal((await setReply).code, 200);
+
+    const getSeen = nextMessage('in0-out', 5000);
+    const getReply = emulator.getSubProperty(ref(GATEWAY), ref(SUBS[0]!), ['power']);
+    const getMsg = await getSeen;
+    assert.deepEqual(getMsg.payload, ['power']);
+    node('reply').receive({ ...getMsg, payload: { power: 'on' } });
+    const getAnswer = await getReply;
+    assert.equal(getAnswer.code, 200);
+    assert.deepEqual(getAnswer.data, { power: 'on' });
+
+    const invokeSeen = nextMessage('in0-out', 5000);
+    const invokeReply = emulator.invokeSubService(ref(GATEWAY), ref(SUBS[0]!), 'calibrate', { offset: 2 });
+    const invokeMsg = await invokeSeen;
+    assert.equal(invokeMsg.topic, 'calibrate');
+    assert.deepEqual(invokeMsg.payload, { offset: 2 });
+    node('reply').receive({ ...invokeMsg, payload: { done: true } });
+    const invokeAnswer = await invokeReply;
+    assert.equal(invokeAnswer.code, 200);
+    assert.deepEqual(invokeAnswer.data, {
+      deviceName: SUBS[0]!.deviceName,
+      productID: SUB_PRODUCT,
+      identifier: 'calibrate',
+      output: { done: true },
+    });
+    assert.equal(seenByOther.length, 0, 'the other sub-device saw none of these');
+  });
+});
+
+void errorText;
+void catchAll;
