@@ -8,9 +8,11 @@ import {
   flowNode,
   load,
   nextMessage,
+  redeploy,
   node,
   unloadAndCheckPool,
   waitFor,
+  lastStatus,
   waitStatus,
   type Credentials,
   type FlowNode,
@@ -31,6 +33,7 @@ const ref = (device: DeviceRef): DeviceRef => ({
   productId: device.productId,
   deviceName: device.deviceName,
 });
+const lastStatusText = (id: string): string | undefined => lastStatus(id)?.text;
 const names = (refs: DeviceRef[]): string[] => refs.map((device) => device.deviceName).sort();
 
 const S = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.';
@@ -254,7 +257,150 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     });
     assert.equal(seenByOther.length, 0, 'the other sub-device saw none of these');
   });
-});
 
-void errorText;
-void catchAll;
+  it('posts a sub-device event in pack/post', async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        flowNode(
+          'ev',
+          'onenet-event-post',
+          { device: 'sub0', event: 'overheat', waitReply: true, timeout: '5000' },
+          [['ev-out']],
+        ),
+        flowNode('ev-out', 'helper'),
+      ],
+      creds(),
+    );
+    await allLoggedIn(1);
+    const replied = nextMessage('ev-out', 5000);
+    node('ev').receive({ payload: { celsius: 91 }, time: 1_700_000_000_000 });
+    const onenet = (await replied).onenet as { code: number; topic: string };
+    assert.equal(onenet.code, 200);
+    assert.match(onenet.topic, /\/thing\/pack\/post$/);
+    const events = emulator.eventLog(ref(SUBS[0]!));
+    assert.deepEqual(
+      events.map((event) => [event.identifier, event.value, event.time]),
+      [['overheat', { celsius: 91 }, 1_700_000_000_000]],
+    );
+  });
+
+  it('acts on a topology change: a sub-device that left the list shows "not bound" and its posts fail clearly', async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        subConfig('sub1', 1),
+        ...post('p0', 'sub0'),
+        ...post('p1', 'sub1'),
+        ...catchAll(),
+      ],
+      creds(),
+    );
+    await allLoggedIn(2);
+    const answer = await emulator.changeTopology(ref(GATEWAY), [ref(SUBS[1]!)]);
+    assert.equal(answer.code, 200, 'the change was answered');
+    await waitStatus('p0', SUB_NOT_BOUND, 5000);
+    const caught = nextMessage('catch-out', 5000);
+    node('p0').receive({ payload: { temperature: 1 } });
+    const text = errorText(await caught);
+    assert.match(text, /field-0 is not bound/);
+    const replied = nextMessage('p1-out', 5000);
+    node('p1').receive({ payload: { temperature: 2 } });
+    assert.equal(
+      ((await replied).onenet as { code: number }).code,
+      200,
+      'the sub-device still bound keeps working',
+    );
+
+    // Bound again in the console and synced: it is logged in and posts again.
+    await emulator.changeTopology(ref(GATEWAY), [ref(SUBS[0]!), ref(SUBS[1]!)]);
+    await waitStatus('p0', SUB_LOGGED_IN, 5000);
+    const again = nextMessage('p0-out', 5000);
+    node('p0').receive({ payload: { temperature: 3 } });
+    assert.equal(((await again).onenet as { code: number }).code, 200);
+  });
+
+  it('unbinds only when a flow asks (msg.action "unbind"); removing its nodes logs it out but keeps it bound', async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        subConfig('sub1', 1),
+        ...post('p0', 'sub0'),
+        ...post('p1', 'sub1'),
+        ...post('own', 'gw'),
+        ...catchAll(),
+      ],
+      creds(),
+    );
+    await allLoggedIn(2);
+    node('p0').receive({ action: 'unbind' });
+    await waitFor(
+      () => !names(emulator.subDevices(ref(GATEWAY))).includes('field-0'),
+      'field-0 to be unbound',
+      5000,
+    );
+    await waitStatus('p0', SUB_NOT_BOUND, 5000);
+    assert.deepEqual(names(emulator.subDevices(ref(GATEWAY))), ['field-1'], 'only the one asked for');
+
+    const caught = nextMessage('catch-out', 5000);
+    node('own').receive({ action: 'unbind' });
+    assert.match(errorText(await caught), /only on a node of a sub-device|unbind/);
+
+    await redeploy([gatewayConfig(), ...post('own', 'gw')], 'full', creds());
+    await waitFor(
+      () => emulator.loggedInSubDevices(ref(GATEWAY)).length === 0,
+      'no sub-device logged in',
+      5000,
+    );
+    assert.deepEqual(
+      names(emulator.subDevices(ref(GATEWAY))),
+      ['field-1'],
+      'still bound: never unbound on our own',
+    );
+  });
+
+  it('a sub-device refused for a bad key fails clearly, and the others keep working', async () => {
+    const wrongKey = newKey();
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        subConfig('sub1', 1),
+        ...post('p0', 'sub0'),
+        ...post('p1', 'sub1'),
+        ...catchAll(),
+      ],
+      creds({ sub1: { key: wrongKey } }),
+    );
+    await allLoggedIn(1);
+    assert.deepEqual(names(emulator.loggedInSubDevices(ref(GATEWAY))), ['field-0']);
+    await waitFor(() => (lastStatusText('p1') ?? '').includes('refused'), 'p1 to show the refusal', 5000);
+    const caught = nextMessage('catch-out', 5000);
+    node('p1').receive({ payload: { temperature: 1 } });
+    const text = errorText(await caught);
+    assert.match(text, /refused sub-device SubProd001\/field-1/);
+    assert.ok(!text.includes(wrongKey) && !text.includes(SUBS[1]!.key), 'no key in the error');
+    const replied = nextMessage('p0-out', 5000);
+    node('p0').receive({ payload: { temperature: 2 } });
+    assert.equal(((await replied).onenet as { code: number }).code, 200);
+  });
+
+  it('refuses a gateway that is itself a sub-device (one level only)', async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        subConfig('sub1', 1, { gateway: 'sub0' }),
+        ...post('p1', 'sub1'),
+        ...catchAll(),
+      ],
+      creds(),
+    );
+    const caught = nextMessage('catch-out', 5000);
+    node('p1').receive({ payload: { temperature: 1 } });
+    assert.match(errorText(await caught), /gateway SubProd001\/field-0 is itself a sub-device/);
+  });
+});
