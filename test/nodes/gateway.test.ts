@@ -37,8 +37,8 @@ const lastStatusText = (id: string): string | undefined => lastStatus(id)?.text;
 const names = (refs: DeviceRef[]): string[] => refs.map((device) => device.deviceName).sort();
 
 const S = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.';
-const SUB_LOGGED_IN = `${S}sub-device.logged-in`;
-export const SUB_NOT_BOUND = `${S}sub-device.not-bound`;
+const SUB_LOGGED_IN = `${S}sub-logged-in`;
+export const SUB_NOT_BOUND = `${S}sub-not-bound`;
 
 describe('gateway sub-devices (Node-RED nodes)', function () {
   this.timeout(30000);
