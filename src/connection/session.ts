@@ -137,12 +137,26 @@ export class Session {
     if (!this.isCurrent()) return;
     this.connackAt = Date.now();
     this.events.connacked();
-    this.subscribeInPackets([...this.filters], (refused) => {
+    const first = [...this.filters];
+    this.subscribeInPackets(first, (refused) => {
       if (!this.isCurrent() || this.ending || refused === undefined) return;
-      this.ready = true;
-      this.events.ready(refused);
-      this.scheduleRenewal();
+      // Filters added while that SUBSCRIBE was under way (a device that just became a gateway).
+      const late = this.filters.filter((filter) => !first.includes(filter));
+      if (late.length === 0) {
+        this.becomeReady(refused);
+        return;
+      }
+      this.subscribeInPackets(late, (lateRefused) => {
+        if (!this.isCurrent() || this.ending || lateRefused === undefined) return;
+        this.becomeReady([...refused, ...lateRefused]);
+      });
     });
+  }
+
+  private becomeReady(refused: string[]): void {
+    this.ready = true;
+    this.events.ready(refused);
+    this.scheduleRenewal();
   }
 
   /**

@@ -305,8 +305,13 @@ export class SubDevices {
       return;
     }
     const { state, code } = record.status;
-    if (state === 'logged-in' || this.hooks.gatewayStatus().state !== 'connected') {
-      // Offline, the gateway's offline policy decides (fail now, or queue for the next login).
+    const gateway = this.hooks.gatewayStatus().state;
+    const loggingIn = gateway === 'connecting' || gateway === 'connected';
+    if (
+      state === 'logged-in' ||
+      (state === 'binding' && !loggingIn && this.hooks.options.offlinePolicy === 'fail')
+    ) {
+      // Logged in: sent. Offline under 'fail': refused at once, as the gateway's own posts are.
       this.hooks.submit(entry);
       return;
     }

@@ -403,4 +403,58 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     node('p1').receive({ payload: { temperature: 1 } });
     assert.match(errorText(await caught), /gateway SubProd001\/field-0 is itself a sub-device/);
   });
+
+  it('posts for msg.subDevice on a gateway node: bound and logged in on first use, keyed by its product', async () => {
+    const product = {
+      id: 'prod',
+      type: 'onenet-product',
+      name: 'field devices',
+      productId: SUB_PRODUCT,
+      thingModel: '',
+      modelCheck: 'off',
+    };
+    const keyless = {
+      id: 'prod-nokey',
+      type: 'onenet-product',
+      name: 'no key',
+      productId: 'OtherProd1',
+      thingModel: '',
+      modelCheck: 'off',
+    };
+    await load(
+      [gatewayConfig(), product, keyless, ...post('own', 'gw'), ...catchAll()],
+      creds({ prod: { key: PRODUCT_KEY } }),
+    );
+    await waitFor(
+      () => emulator.connections().some((c) => c.deviceName === GATEWAY.deviceName),
+      'the gateway to connect',
+      5000,
+    );
+    const replied = nextMessage('own-out', 8000);
+    node('own').receive({
+      payload: { flow: 12.5 },
+      time: 1_700_000_000_000,
+      subDevice: { productId: SUB_PRODUCT, deviceName: SUBS[2]!.deviceName },
+    });
+    const onenet = (await replied).onenet as { code: number; topic: string };
+    assert.equal(onenet.code, 200);
+    assert.match(onenet.topic, /\/thing\/pack\/post$/);
+    assert.deepEqual(names(emulator.loggedInSubDevices(ref(GATEWAY))), ['field-2']);
+    assert.deepEqual(
+      emulator.propertyHistory(ref(SUBS[2]!), 'flow').map((record) => [record.value, record.time]),
+      [[12.5, 1_700_000_000_000]],
+    );
+    // The gateway's own node counts its sub-devices (the count is a placeholder the runtime fills in).
+    await waitStatus('own', `${S}gateway-connected`, 5000);
+
+    const noKey = nextMessage('catch-out', 5000);
+    node('own').receive({ payload: { flow: 1 }, subDevice: { productId: 'OtherProd1', deviceName: 'x-1' } });
+    assert.match(errorText(await noKey), /holds no product key/);
+    const noProduct = nextMessage('catch-out', 5000);
+    node('own').receive({ payload: { flow: 1 }, subDevice: { productId: 'NoSuchProd', deviceName: 'x-1' } });
+    assert.match(errorText(await noProduct), /no onenet-product config node has product id NoSuchProd/);
+    const malformed = nextMessage('catch-out', 5000);
+    node('own').receive({ payload: { flow: 1 }, subDevice: 'field-2' });
+    assert.match(errorText(await malformed), /msg.subDevice must be/);
+  });
 });
