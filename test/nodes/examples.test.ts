@@ -295,7 +295,7 @@ describe('example flows', function () {
       assert.equal((await emulator.invokeService(DEMO_DEVICE, 'reboot', {})).code, 200);
       await waitFor(() => emulator.loggedInSubDevices(DEMO_GATEWAY).length === 3, 'the field devices', 8000);
       await delay(50);
-      assert.equal(emulator.connections().length, 2, 'the sub-devices use their gateway\'s connection');
+      assert.equal(emulator.connections().length, 2, "the sub-devices use their gateway's connection");
     });
   });
 });
