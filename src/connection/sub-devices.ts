@@ -72,6 +72,9 @@ export type SubDeviceRequest = (
   options: RequestOptions & { time?: number },
 ) => Promise<RequestOutcome>;
 
+/** Sub-devices bound and logged in side by side (each is two requests in turn). */
+const BINDING_AT_ONCE = 4;
+
 /** A sasToken for topo add/delete: valid long enough for the platform to check it now. */
 const SAS_TOKEN_TTL_SECONDS = 3600;
 
@@ -86,6 +89,9 @@ export class SubDevices {
   private readonly records = new Map<string, SubDeviceRecord>();
   private readonly requests: GatewayRequests;
   private readonly commands: SubDeviceCommands;
+  /** Sub-devices being bound and logged in now, and those waiting for their turn (see ensure). */
+  private binding = 0;
+  private readonly waitingForSlot: Array<() => void> = [];
   /** The platform's list as of the last topo/get or topo/change of this session. */
   private platformList: Set<string> | undefined;
 
@@ -242,12 +248,33 @@ export class SubDevices {
     }
   }
 
-  /** Binds (when not bound) and logs in `record`, once at a time; held posts go out after. */
+  /**
+   * Binds (when not bound) and logs in `record`, once at a time; held posts go out after. At most
+   * BINDING_AT_ONCE sub-devices are in the works together: with a thousand of them, the first ones
+   * are logged in (and posting) after a few messages instead of after every topo/add has gone out.
+   */
   private ensure(record: SubDeviceRecord): Promise<void> {
-    record.work ??= this.bindAndLogIn(record).finally(() => {
-      record.work = undefined;
-    });
+    record.work ??= this.whenSlotFree()
+      .then(() => this.bindAndLogIn(record))
+      .finally(() => {
+        record.work = undefined;
+        this.freeSlot();
+      });
     return record.work;
+  }
+
+  private whenSlotFree(): Promise<void> {
+    if (this.binding < BINDING_AT_ONCE) {
+      this.binding++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
+  }
+
+  private freeSlot(): void {
+    const next = this.waitingForSlot.shift();
+    if (next) next();
+    else this.binding--;
   }
 
   private async bindAndLogIn(record: SubDeviceRecord): Promise<void> {
