@@ -457,4 +457,43 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     node('own').receive({ payload: { flow: 1 }, subDevice: 'field-2' });
     assert.match(errorText(await malformed), /msg.subDevice must be/);
   });
+
+  it('logs a sub-device out when its last node is removed, while the gateway stays connected', async () => {
+    const flow = [
+      gatewayConfig(),
+      subConfig('sub0', 0),
+      subConfig('sub1', 1),
+      ...post('own', 'gw'),
+      ...post('p0', 'sub0'),
+      ...post('p0b', 'sub0'),
+      ...post('p1', 'sub1'),
+    ];
+    await load(flow, creds());
+    await allLoggedIn(2);
+    const connectsBefore = emulator.uplinks(ref(GATEWAY)).length;
+    const withoutOneNode = flow.filter((n) => n.id !== 'p0b' && n.id !== 'p0b-out');
+    await redeploy(withoutOneNode, 'nodes', creds());
+    assert.deepEqual(
+      names(emulator.loggedInSubDevices(ref(GATEWAY))),
+      ['field-0', 'field-1'],
+      'another node still uses field-0',
+    );
+    const withoutField0 = withoutOneNode.filter((n) => !['sub0', 'p0', 'p0-out'].includes(n.id));
+    await redeploy(withoutField0, 'nodes', creds());
+    await waitFor(
+      () => names(emulator.loggedInSubDevices(ref(GATEWAY))).join() === 'field-1',
+      'field-0 to be logged out',
+      5000,
+    );
+    const logouts = emulator
+      .uplinks(ref(GATEWAY))
+      .slice(connectsBefore)
+      .filter((u) => u.topic.endsWith('/thing/sub/logout'));
+    assert.equal(logouts.length, 1, 'one sub/logout, for field-0');
+    assert.ok(
+      emulator.connections().some((c) => c.deviceName === GATEWAY.deviceName),
+      'the gateway stayed connected',
+    );
+    assert.deepEqual(names(emulator.subDevices(ref(GATEWAY))), ['field-0', 'field-1'], 'still bound');
+  });
 });
