@@ -21,6 +21,7 @@ import { GatewayRequests, type GatewayRequestHooks } from './gateway-requests';
 import type { ResolvedOptions } from './options';
 import { SubDeviceCommands } from './sub-device-commands';
 import { SubDeviceHandle, type SubDeviceHost } from './sub-device-handle';
+import { admitPost, failHeld, notUsable, releaseHeld, type PostHooks } from './sub-device-posts';
 import type { RequestEntry } from './uplink-types';
 import type {
   ConnectionStatus,
@@ -28,7 +29,6 @@ import type {
   DownlinkErrorEvent,
   RequestOptions,
   RequestOutcome,
-  SubDeviceState,
   SubDeviceStatus,
   UplinkKind,
 } from './types';
@@ -94,12 +94,19 @@ export class SubDevices {
   private readonly waitingForSlot: Array<() => void> = [];
   /** The platform's list as of the last topo/get or topo/change of this session. */
   private platformList: Set<string> | undefined;
+  private readonly posts: PostHooks;
 
   constructor(
     private readonly gateway: DeviceIdentity,
     private readonly hooks: SubDevicesHooks,
   ) {
     this.requests = new GatewayRequests(gateway, hooks);
+    this.posts = {
+      submit: hooks.submit,
+      fail: hooks.fail,
+      gatewayState: () => hooks.gatewayStatus().state,
+      offlinePolicy: hooks.options.offlinePolicy,
+    };
     this.commands = new SubDeviceCommands(
       this.requests,
       hooks.report,
@@ -152,7 +159,7 @@ export class SubDevices {
     const record = this.records.get(mapKey);
     if (!record || !record.users.delete(userId) || record.users.size > 0) return;
     this.records.delete(mapKey);
-    this.failHeld(record, new OneNetRequestError('closed', 'the sub-device is no longer used'));
+    failHeld(record, new OneNetRequestError('closed', 'the sub-device is no longer used'), this.posts);
     record.handle.dispose();
     if (record.status.state === 'logged-in' && this.hooks.liveSession())
       this.requests
@@ -181,7 +188,7 @@ export class SubDevices {
     }
     if (status.state === 'closed') {
       for (const record of this.records.values()) {
-        this.failHeld(record, new OneNetRequestError('closed', 'the gateway connection is closed'));
+        failHeld(record, new OneNetRequestError('closed', 'the gateway connection is closed'), this.posts);
         record.handle.dispose();
       }
       this.records.clear();
@@ -297,9 +304,7 @@ export class SubDevices {
         return;
       }
       this.setStatus(record, { state: 'logged-in' });
-      const held = record.held;
-      record.held = [];
-      for (const entry of held) if (!entry.done) this.submitHeld(entry);
+      releaseHeld(record, this.posts);
     } catch (err) {
       // The gateway went away meanwhile: the next login tries again; the held posts wait for it
       // under the gateway's offline policy.
@@ -309,7 +314,7 @@ export class SubDevices {
         err.reason === 'timeout'
       )
         this.refused(record, undefined);
-      else this.releaseHeldToPipeline(record);
+      else releaseHeld(record, this.posts);
     }
   }
 
@@ -324,82 +329,16 @@ export class SubDevices {
     return { ...record.identity, sasToken };
   }
 
-  /** A post of the sub-device: sent now when it is logged in, held while it is being bound. */
+  /** A post of the sub-device: sent now when it is logged in, held while it is being bound (sub-device-posts.ts). */
   admit(identity: SubDeviceIdentity, entry: RequestEntry): void {
     const record = this.records.get(subDeviceKey(identity));
-    if (!record) {
-      this.hooks.fail(entry, new OneNetRequestError('closed', 'the sub-device is no longer used'));
-      return;
-    }
-    const { state, code } = record.status;
-    const gateway = this.hooks.gatewayStatus().state;
-    const loggingIn = gateway === 'connecting' || gateway === 'connected';
-    if (
-      state === 'logged-in' ||
-      (state === 'binding' && !loggingIn && this.hooks.options.offlinePolicy === 'fail')
-    ) {
-      // Logged in: sent. Offline under 'fail': refused at once, as the gateway's own posts are.
-      this.hooks.submit(entry);
-      return;
-    }
-    if (state === 'binding') {
-      // Held only for the binding; its own timeout still runs meanwhile.
-      entry.timer = setTimeout(() => {
-        const index = record.held.indexOf(entry);
-        if (index < 0) return;
-        record.held.splice(index, 1);
-        this.hooks.fail(
-          entry,
-          new OneNetRequestError(
-            'timeout',
-            `not sent within ${entry.timeoutMs} ms: the sub-device was still being bound and logged in`,
-            { sent: false },
-          ),
-        );
-      }, entry.timeoutMs);
-      record.held.push(entry);
-      return;
-    }
-    this.hooks.fail(entry, this.notUsable(record, state, code));
-  }
-
-  private notUsable(
-    record: SubDeviceRecord,
-    state: SubDeviceState,
-    code: number | undefined,
-  ): OneNetRequestError {
-    const device = `${record.identity.productID}/${record.identity.deviceName}`;
-    return state === 'not-bound'
-      ? new OneNetRequestError('reply', `not sent: sub-device ${device} is not bound to the gateway`)
-      : new OneNetRequestError(
-          'reply',
-          `not sent: OneNET refused sub-device ${device}${code === undefined ? '' : ` with code ${code}`} (check its key and that it belongs to a sub-device product)`,
-          code === undefined ? {} : { code },
-        );
+    if (record) admitPost(record, entry, this.posts);
+    else this.hooks.fail(entry, new OneNetRequestError('closed', 'the sub-device is no longer used'));
   }
 
   private refused(record: SubDeviceRecord, code: number | undefined): void {
     this.setStatus(record, code === undefined ? { state: 'refused' } : { state: 'refused', code });
-    this.failHeld(record, this.notUsable(record, 'refused', code));
-  }
-
-  private failHeld(record: SubDeviceRecord, error: OneNetRequestError): void {
-    const held = record.held;
-    record.held = [];
-    for (const entry of held) if (!entry.done) this.hooks.fail(entry, error);
-  }
-
-  private releaseHeldToPipeline(record: SubDeviceRecord): void {
-    const held = record.held;
-    record.held = [];
-    for (const entry of held) if (!entry.done) this.submitHeld(entry);
-  }
-
-  /** The pipeline starts the entry's timeout afresh. */
-  private submitHeld(entry: RequestEntry): void {
-    clearTimeout(entry.timer);
-    entry.timer = undefined;
-    this.hooks.submit(entry);
+    failHeld(record, notUsable(record, 'refused', code), this.posts);
   }
 
   /** topo/change carries the full list (§2.3 step 8): answer it, then act on it. */
@@ -427,7 +366,7 @@ export class SubDevices {
       if (!nowBound) {
         record.bound = false;
         this.setStatus(record, { state: 'not-bound' });
-        this.failHeld(record, this.notUsable(record, 'not-bound', undefined));
+        failHeld(record, notUsable(record, 'not-bound', undefined), this.posts);
       } else if (!record.bound || record.status.state !== 'logged-in') {
         record.bound = true;
         void this.ensure(record);
