@@ -496,4 +496,31 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     );
     assert.deepEqual(names(emulator.subDevices(ref(GATEWAY))), ['field-0', 'field-1'], 'still bound');
   });
+
+  it('holds a post made before the sub-device is logged in until it is, then sends it', async () => {
+    await load([gatewayConfig(), subConfig('sub0', 0), ...post('p0', 'sub0')], creds());
+    // At once after the deploy: the gateway is still logging in, the sub-device not bound yet.
+    const replied = nextMessage('p0-out', 8000);
+    node('p0').receive({ payload: { level: 7 }, time: 1_700_000_000_000 });
+    const onenet = (await replied).onenet as { code: number };
+    assert.equal(onenet.code, 200);
+    assert.deepEqual(names(emulator.loggedInSubDevices(ref(GATEWAY))), ['field-0']);
+    const uplinks = emulator.uplinks(ref(GATEWAY)).map((u) => u.topic.split('/thing/')[1]);
+    assert.ok(
+      uplinks.indexOf('pack/post') > uplinks.indexOf('sub/login'),
+      `the post went out after the login (${uplinks.join(', ')})`,
+    );
+  });
+
+  it('fails a sub-device post at once while the gateway is offline (offline policy fail)', async () => {
+    await load([gatewayConfig(), subConfig('sub0', 0), ...post('p0', 'sub0'), ...catchAll()], creds());
+    await allLoggedIn(1);
+    await emulator.stopListening();
+    emulator.dropDevice(ref(GATEWAY));
+    await waitStatus('p0', 'node-red:common.status.disconnected', 5000);
+    const caught = nextMessage('catch-out', 5000);
+    node('p0').receive({ payload: { level: 1 } });
+    assert.match(errorText(await caught), /not sent/);
+    await emulator.startListening();
+  });
 });
