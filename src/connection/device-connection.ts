@@ -407,7 +407,10 @@ export class DeviceConnection extends EventEmitter {
 
   /** Platform data is quoted in the reason (ids, parse errors), so it is kept to a readable length. */
   private emitDownlinkError(event: DownlinkErrorEvent): void {
-    this.emitSafely('downlink-error', { ...event, reason: readableText(event.reason) });
+    const readable = { ...event, reason: readableText(event.reason) };
+    this.emitSafely('downlink-error', readable);
+    // The same report to every sub-device's nodes: a flow of sub-devices alone hears of it too (once).
+    this.subDevices.reportToHandles(readable);
   }
 
   /**

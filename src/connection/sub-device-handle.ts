@@ -4,6 +4,7 @@ import type { DownlinkFilter, DownlinkHandler } from './downlinks';
 import { OneNetRequestError } from './errors';
 import type {
   ConnectionStatus,
+  DownlinkErrorEvent,
   DownlinkKind,
   DownlinkRequest,
   ReplyOutcome,
@@ -134,6 +135,18 @@ export class SubDeviceHandle extends EventEmitter {
       }
     }
     return taken;
+  }
+
+  /** Its gateway's 'downlink-error' report (the same object: nodes show each report once). */
+  reportDownlinkError(event: DownlinkErrorEvent): void {
+    if (this.disposed || this.listenerCount('downlink-error') === 0) return;
+    try {
+      this.emit('downlink-error', event);
+    } catch (err) {
+      process.emitWarning(
+        `a 'downlink-error' listener of a OneNET sub-device threw: ${(err as Error)?.message ?? String(err)}`,
+      );
+    }
   }
 
   subDeviceChanged(status: SubDeviceStatus): void {

@@ -167,6 +167,11 @@ export class SubDevices {
         .catch(() => undefined);
   }
 
+  /** A malformed platform message on the gateway's topics, for the nodes of every sub-device too. */
+  reportToHandles(event: DownlinkErrorEvent): void {
+    for (const record of this.records.values()) record.handle.reportDownlinkError(event);
+  }
+
   /** The gateway logged in (again): sync the topology, then bind and log in what is in use. */
   loggedIn(): void {
     this.platformList = undefined;

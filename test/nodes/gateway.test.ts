@@ -7,6 +7,7 @@ import {
   errorText,
   flowNode,
   load,
+  nextCall,
   nextMessage,
   redeploy,
   node,
@@ -522,5 +523,35 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     node('p0').receive({ payload: { level: 1 } });
     assert.match(errorText(await caught), /not sent/);
     await emulator.startListening();
+  });
+
+  it("warns on a sub-device's command-in node about a malformed sub-device command, and answers it", async () => {
+    await load(
+      [
+        gatewayConfig(),
+        subConfig('sub0', 0),
+        flowNode('in0', 'onenet-command-in', { device: 'sub0', kind: 'all' }, [['in0-out']]),
+        flowNode('in0-out', 'helper'),
+      ],
+      creds(),
+    );
+    await allLoggedIn(1);
+    const warned = nextCall('in0', 'warn', () => true, 5000);
+    const topic = `$sys/${GW_PRODUCT}/${GATEWAY.deviceName}/thing/sub/property/set`;
+    assert.ok(
+      emulator.publishRaw(
+        ref(GATEWAY),
+        topic,
+        '{"id":"42","version":"1.0","params":{"deviceName":"field-0"}}',
+      ),
+    );
+    assert.deepEqual(await warned, [
+      '@iot-flows/node-red-onenet/onenet-device:onenet-device.warn.platform-message',
+    ]);
+    await waitFor(
+      () => emulator.uplinks(ref(GATEWAY)).some((u) => u.topic.endsWith('/thing/sub/property/set_reply')),
+      'the malformed request to be answered',
+      5000,
+    );
   });
 });
