@@ -1,4 +1,4 @@
-import type { DeviceConnection } from './connection';
+import type { DeviceChannel } from './connection';
 import { commandInfoOf, desiredInfoOf, otherDeviceOf, replyOf, requiredReplyCode } from './node-red/command';
 import { checkModelPropertyValues, checkModelServiceOutput } from './protocol/tsl-check';
 import { SUCCESS_CODE } from './protocol';
@@ -74,7 +74,7 @@ export = function registerCommandReplyNode(RED: NodeAPI): void {
        */
       async function clearDesired(
         versions: Record<string, number>,
-        connection: DeviceConnection,
+        connection: DeviceChannel,
       ): Promise<void> {
         if (requiredReplyCode(msg) !== SUCCESS_CODE) {
           link.status.showConnection();

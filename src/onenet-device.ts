@@ -1,7 +1,7 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import {
   defaultPool,
-  type DeviceConnection,
+  type DeviceChannel,
   type DeviceIdentity,
   type DuplicateIdentityEvent,
   type SettingsDifferEvent,
@@ -19,6 +19,8 @@ import {
 } from './node-red/device-settings';
 import { translator, type MessageName } from './node-red/i18n';
 import type { ActiveModel } from './node-red/model-check';
+import { subDeviceApi } from './node-red/sub-device-node';
+import { gatewayOf, toSubDeviceSettings, type SubDeviceSettings } from './node-red/sub-device-settings';
 import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './node-red/product-node';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 
@@ -64,8 +66,45 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     return product;
   }
 
+  /** A device config with a gateway: its flow nodes are carried by the gateway's connection. */
+  function startSubDevice(node: Node, def: DeviceConfigDef, gatewayId: string): void {
+    let settings: SubDeviceSettings | undefined;
+    let configProblem: string | undefined;
+    let product: ProductNode | undefined;
+    try {
+      product = productOf(def);
+      settings = toSubDeviceSettings(
+        def,
+        node.credentials?.key,
+        product && { productId: product.productId, key: product.productKey },
+      );
+    } catch (err) {
+      configProblem = (err as Error).message;
+    }
+    const activeModel: ActiveModel | undefined =
+      product?.thingModel && product.modelCheck !== 'off'
+        ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
+        : undefined;
+    const deviceLabel = settings
+      ? `${settings.identity.productID}/${settings.identity.deviceName}`
+      : `${def.productId ?? ''}/${def.deviceName ?? ''}`;
+    const api = subDeviceApi(RED, node, gatewayId, settings, configProblem, deviceLabel, activeModel);
+    Object.assign(node, api);
+    node.on('close', (_removed, done) => {
+      api.releaseAll().then(
+        () => done(),
+        () => done(),
+      );
+    });
+  }
+
   function OneNetDeviceNode(this: Node, def: DeviceConfigDef): void {
     RED.nodes.createNode(this, def);
+    const gatewayId = gatewayOf(def);
+    if (gatewayId !== undefined) {
+      startSubDevice(this, def, gatewayId);
+      return;
+    }
     let settings: DeviceSettings | undefined;
     let configProblem: string | undefined;
     let product: ProductNode | undefined;
@@ -104,7 +143,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
       : undefined;
     const api: DeviceNodeApi = {
       deviceLabel,
-      acquireConnection: (userId: string): DeviceConnection => {
+      acquireConnection: (userId: string): DeviceChannel => {
         if (!settings) {
           throw new DeviceConfigError(`OneNET device ${deviceLabel}: ${configProblem ?? 'invalid settings'}`);
         }

@@ -1,6 +1,7 @@
 import { checkModelEventPost } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
+import { DynamicSubDevices } from './node-red/dynamic-sub-devices';
 import { ModelGate } from './node-red/model-check';
 import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
@@ -22,12 +23,19 @@ export = function registerEventPostNode(RED: NodeAPI): void {
     const link = new DeviceLink(RED, this, def.device, true);
     const configuredEvent = (def.event ?? '').trim();
     const gate = new ModelGate(RED, this);
+    const subDevices = new DynamicSubDevices(RED, this);
     this.on('input', (msg, send, done) => {
+      // msg.subDevice posts for a sub-device of this gateway; its model is its product's, not checked here.
+      let dynamic = false;
       runInput(
         link,
         msg,
         done,
-        () => link.ownConnection(),
+        () => {
+          const sub = subDevices.channelFor(link, msg);
+          dynamic = sub !== undefined;
+          return sub ?? link.ownConnection();
+        },
         async (connection) => {
           const identifier = configuredEvent || msg.event;
           if (identifier === undefined || identifier === '')
@@ -35,7 +43,7 @@ export = function registerEventPostNode(RED: NodeAPI): void {
           // The identifier's form is checked by the protocol core, which names what is wrong with it.
           await postAndForward(link, msg, send, () => {
             const output = payloadObject(msg.payload, 'of output parameters');
-            gate.enforce(findDeviceNode(RED, def.device), (model) =>
+            gate.enforce(dynamic ? undefined : findDeviceNode(RED, def.device), (model) =>
               checkModelEventPost(model, String(identifier), output),
             );
             return connection.request(

@@ -1,7 +1,8 @@
-import type { DeviceConnection } from './connection';
+import type { DeviceChannel } from './connection';
 import { checkModelPropertyValues } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
+import { DynamicSubDevices } from './node-red/dynamic-sub-devices';
 import { ModelGate, postedValues } from './node-red/model-check';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
@@ -16,14 +17,21 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
   function OneNetPropertyPostNode(this: Node, def: PostNodeDef): void {
     RED.nodes.createNode(this, def);
     const link = new DeviceLink(RED, this, def.device, true);
-    const ownConnection = (): DeviceConnection => link.ownConnection();
+    const subDevices = new DynamicSubDevices(RED, this);
     const gate = new ModelGate(RED, this);
     this.on('input', (msg, send, done) => {
-      runInput(link, msg, done, ownConnection, (connection) =>
+      // msg.subDevice posts for a sub-device of this gateway; its model is its product's, not checked here.
+      let dynamic = false;
+      const connectionOf = (): DeviceChannel => {
+        const sub = subDevices.channelFor(link, msg);
+        dynamic = sub !== undefined;
+        return sub ?? link.ownConnection();
+      };
+      runInput(link, msg, done, connectionOf, (connection) =>
         postAndForward(link, msg, send, () => {
           const payload = payloadObject(msg.payload, 'of {identifier: value}');
           // Before anything is sent: with modelCheck "reject" a refused post throws here.
-          gate.enforce(findDeviceNode(RED, def.device), (model) => {
+          gate.enforce(dynamic ? undefined : findDeviceNode(RED, def.device), (model) => {
             const values = postedValues(payload);
             return values ? checkModelPropertyValues(model, values) : [];
           });

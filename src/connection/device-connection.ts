@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events';
 import {
   buildRequest,
   createMessageIdGenerator,
+  buildPackPost,
   serializeMessage,
   toEventParams,
+  type SubDeviceIdentity,
   toPropertyParams,
   type TimedValue,
 } from '../protocol';
@@ -17,6 +19,8 @@ import { RequestPipeline, type RequestEntry } from './request-pipeline';
 import { DownlinkRouter } from './routing';
 import { MAX_TIMER_MS, type Session } from './session';
 import { StatusReporter } from './status-reporter';
+import type { SubDeviceHandle } from './sub-device-handle';
+import { SubDevices } from './sub-devices';
 import type {
   ConnectionStatus,
   DeviceConnectionOptions,
@@ -61,6 +65,8 @@ export class DeviceConnection extends EventEmitter {
   private readonly downlinks: Downlinks;
   private readonly desired: DesiredSync;
   private readonly lifecycle: Lifecycle;
+  /** The sub-devices this connection carries as their gateway (sub-devices.ts); none for most devices. */
+  private readonly subDevices: SubDevices;
   private readonly reporter = new StatusReporter(
     () => this.status(),
     (status) => this.emitSafely('status', status),
@@ -106,19 +112,43 @@ export class DeviceConnection extends EventEmitter {
       desiredReply: (reply, kind) => this.desired.handleReply(reply, kind),
       downlink: (kind, topic, payload, identifier) => this.downlinks.handle(kind, topic, payload, identifier),
       malformed: (event) => this.emitDownlinkError(event),
+      sub: (kind, topic, payload) => this.subDevices.route(kind, topic, payload),
+    });
+    this.subDevices = new SubDevices(this.identity, {
+      nextId: this.nextId,
+      liveSession: () => this.liveSession(),
+      submitPriority: (send) => this.pipeline.submitPriority(send),
+      timeoutMs: () => this.options.requestTimeoutMs,
+      options: this.options,
+      gatewayStatus: () => this.status(),
+      submit: (entry) => this.pipeline.submit(entry),
+      fail: (entry, error) => {
+        clearTimeout(entry.timer);
+        entry.done = true;
+        entry.reject(error);
+      },
+      serveSubDevices: () => this.serveSubDevices(),
+      report: (event) => this.emitDownlinkError(event),
+      request: (identity, kind, params, options) => this.send(kind, params, options, identity),
+      connect: () => this.connect(),
     });
     this.lifecycle = new Lifecycle(this.identity, this.options, this.router.filters, this.pipeline, {
       report: () => {
         this.reporter.now();
         // Every change of session passes here: desired requests of a session that went fail now.
         this.desired.sessionChanged();
+        this.subDevices.sessionChanged();
       },
       closed: () => {
         this.reporter.finish(); // the final status: closed, with the emptied queue
         this.downlinks.close();
         this.desired.close();
+        this.subDevices.sessionChanged();
       },
-      loggedIn: () => this.desired.loggedIn(),
+      loggedIn: () => {
+        this.desired.loggedIn();
+        this.subDevices.loggedIn();
+      },
       kicked: (reason) => this.emitSafely('kicked', { reason }),
       message: (topic, payload) => this.router.route(topic, payload),
     });
@@ -155,6 +185,7 @@ export class DeviceConnection extends EventEmitter {
     if (this.pipeline.full) status.busy = true;
     if (this.lifecycle.lastError !== undefined) status.lastError = this.lifecycle.lastError;
     if (this.lifecycle.kicked) status.kicked = true;
+    if (this.subDevices.size > 0) status.subDevices = this.subDevices.size;
     return status;
   }
 
@@ -169,6 +200,40 @@ export class DeviceConnection extends EventEmitter {
   ): Promise<RequestOutcome>;
   request(kind: UplinkKind, params: unknown, options?: RequestCallOptions): Promise<RequestOutcome>;
   request(kind: UplinkKind, params: unknown, options: RequestCallOptions = {}): Promise<RequestOutcome> {
+    return this.send(kind, params, options);
+  }
+
+  /**
+   * As a gateway, carries sub-device `identity` for flow node `userId` (DESIGN.md §4 `gateway`): the
+   * handle posts, receives commands and replies over this connection. `key` (the sub-device's or its
+   * product's) signs its sasToken. Throws beyond OneNET's 1,500 sub-devices per gateway.
+   */
+  subDevice(identity: SubDeviceIdentity, key: string, userId: string): SubDeviceHandle {
+    const before = this.subDevices.size;
+    const handle = this.subDevices.attach(identity, key, userId);
+    if (this.subDevices.size !== before) this.reporter.now();
+    return handle;
+  }
+
+  /** `userId` no longer uses the sub-device; the last one leaving logs it out. */
+  releaseSubDevice(identity: SubDeviceIdentity, userId: string): void {
+    const before = this.subDevices.size;
+    this.subDevices.detach(userId, identity);
+    if (this.subDevices.size !== before) this.reporter.now();
+  }
+
+  /** How many sub-devices this connection carries (the gateway's status count). */
+  get subDeviceCount(): number {
+    return this.subDevices.size;
+  }
+
+  /** A post of this device, or, with `identity`, of one of its sub-devices (a pack/post entry). */
+  private send(
+    kind: UplinkKind,
+    params: unknown,
+    options: RequestCallOptions = {},
+    identity?: SubDeviceIdentity,
+  ): Promise<RequestOutcome> {
     const createdAt = Date.now();
     if (kind !== 'property-post' && kind !== 'event-post') {
       return Promise.reject(
@@ -178,7 +243,7 @@ export class DeviceConnection extends EventEmitter {
         ),
       );
     }
-    const topic = this.router.topics[kind];
+    const topic = this.router.topics[identity ? 'pack-post' : kind];
     if (this.lifecycle.state === 'closed')
       return Promise.reject(new OneNetRequestError('closed', 'the connection is closed', { topic }));
     let id: string;
@@ -192,7 +257,13 @@ export class DeviceConnection extends EventEmitter {
         kind === 'property-post'
           ? toPropertyParams(params, options.time)
           : this.eventParams(params, options.time);
-      payload = serializeMessage(buildRequest(id, values));
+      if (identity) {
+        // A sub-device's values go in a pack/post entry, each with its time (onenet-next.md §Q2 step 6).
+        for (const value of Object.values(values)) value.time ??= createdAt;
+        const entry =
+          kind === 'property-post' ? { identity, properties: values } : { identity, events: values };
+        payload = Buffer.from(buildPackPost(id, [entry]));
+      } else payload = serializeMessage(buildRequest(id, values));
     } catch (err) {
       // The reason quotes the user's data (a property path, an identifier), which may be huge.
       return Promise.reject(
@@ -216,7 +287,10 @@ export class DeviceConnection extends EventEmitter {
         done: false,
         timer: undefined,
       };
-      this.pipeline.submit(entry);
+      if (identity) {
+        entry.identity = identity;
+        this.subDevices.admit(identity, entry);
+      } else this.pipeline.submit(entry);
     });
   }
 
@@ -284,6 +358,32 @@ export class DeviceConnection extends EventEmitter {
     return toEventParams(identifier, output, time);
   }
 
+  /** The logged-in session requests may be published on, if any. */
+  private liveSession(): Session | undefined {
+    const session = this.lifecycle.session;
+    return this.lifecycle.state === 'connected' && session?.ready && !session.ended ? session : undefined;
+  }
+
+  /**
+   * Subscribes the sub-device topics from now on (routing.ts); on a session that is already up,
+   * at once. Resolves when the sub-devices can be bound (or at the next login).
+   */
+  private serveSubDevices(): Promise<void> {
+    const added = this.router.serveSubDevices();
+    const session = this.liveSession();
+    if (added.length === 0 || !session) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      session.subscribeMore(added, (refused) => {
+        if (refused.length > 0)
+          this.emitDownlinkError({
+            topic: refused.join(', '),
+            reason: 'OneNET refused the subscription; sub-devices cannot be served',
+          });
+        resolve();
+      });
+    });
+  }
+
   /** The live session, if any (the reliability tests read its client to count listeners). */
   private get attempt(): Session | undefined {
     return this.lifecycle.session;
@@ -307,7 +407,10 @@ export class DeviceConnection extends EventEmitter {
 
   /** Platform data is quoted in the reason (ids, parse errors), so it is kept to a readable length. */
   private emitDownlinkError(event: DownlinkErrorEvent): void {
-    this.emitSafely('downlink-error', { ...event, reason: readableText(event.reason) });
+    const readable = { ...event, reason: readableText(event.reason) };
+    this.emitSafely('downlink-error', readable);
+    // The same report to every sub-device's nodes: a flow of sub-devices alone hears of it too (once).
+    this.subDevices.reportToHandles(readable);
   }
 
   /**

@@ -20,7 +20,14 @@ const SUBSCRIBED_KINDS = [
   'property-get',
 ] as const;
 
-export type ReplyKind = 'property-post-reply' | 'event-post-reply' | 'history-post-reply';
+export type ReplyKind = 'property-post-reply' | 'event-post-reply' | 'history-post-reply' | 'pack-post-reply';
+
+/**
+ * What a gateway subscribes to besides a device's filters (onenet-next.md §Q2 §2.2): the replies to
+ * its sub-devices' pack posts, and one wildcard for every `sub/…` topic (topology and login replies,
+ * sub-device commands). Two more filters keep the session at 9, within OneNET's 10 (§1.4).
+ */
+const GATEWAY_SUFFIXES = ['thing/pack/post/reply', 'thing/sub/#'] as const;
 
 /**
  * The replies to desired get and delete: routed by their exact topics, subscribed with one filter
@@ -38,6 +45,8 @@ export interface RouteHandlers {
   downlink: (kind: DownlinkKind, topic: string, payload: Buffer, identifier?: string) => void;
   /** A reply that could not be parsed. */
   malformed: (event: DownlinkErrorEvent) => void;
+  /** A message on a gateway's `thing/sub/…` topics (sub-devices.ts), by its topic kind. */
+  sub: (kind: TopicKind, topic: string, payload: Buffer) => void;
 }
 
 /**
@@ -67,6 +76,7 @@ export class DownlinkRouter {
       'property-post': topicOf('property-post'),
       'event-post': topicOf('event-post'),
       'history-post': topicOf('history-post'),
+      'pack-post': topicOf('pack-post'),
     };
     this.routes = new Map(SUBSCRIBED_KINDS.map((kind) => [topicOf(kind), kind]));
     this.desiredRoutes = new Map(DESIRED_REPLY_KINDS.map((kind) => [topicOf(kind), kind]));
@@ -75,6 +85,24 @@ export class DownlinkRouter {
     const everyService = prefix + TOPICS['service-invoke'].suffix.replace('{identifier}', '+');
     const everyDesiredReply = prefix + 'thing/property/desired/+/reply';
     this.filters = [...this.routes.keys(), everyDesiredReply, everyService];
+  }
+
+  /** Whether the gateway filters are part of `filters`. */
+  get servesSubDevices(): boolean {
+    return this.routes.has(this.topics['pack-post'] + '/reply');
+  }
+
+  /**
+   * Makes this device a gateway: its sessions subscribe the gateway filters too (the array is the
+   * one every new session subscribes). Returns the filters added, for a session that is already up.
+   */
+  serveSubDevices(): string[] {
+    if (this.servesSubDevices) return [];
+    const prefix = devicePrefix(this.identity.productId, this.identity.deviceName);
+    this.routes.set(prefix + TOPICS['pack-post-reply'].suffix, 'pack-post-reply');
+    const added = GATEWAY_SUFFIXES.map((suffix) => prefix + suffix);
+    this.filters.push(...added);
+    return added;
   }
 
   route(topic: string, payload: Buffer): void {
@@ -86,7 +114,12 @@ export class DownlinkRouter {
       return;
     }
     const route = this.routes.get(topic);
-    if (route === 'property-post-reply' || route === 'event-post-reply' || route === 'history-post-reply') {
+    if (
+      route === 'property-post-reply' ||
+      route === 'event-post-reply' ||
+      route === 'history-post-reply' ||
+      route === 'pack-post-reply'
+    ) {
       const parsed = parseReply(payload);
       if (parsed.ok) this.handlers.reply(parsed.value, route);
       else this.malformed(topic, parsed);
@@ -97,6 +130,16 @@ export class DownlinkRouter {
       return;
     }
     const parsed = parseTopic(topic);
+    if (
+      parsed.ours &&
+      parsed.kind.startsWith('sub-') &&
+      this.servesSubDevices &&
+      parsed.productId === this.identity.productId &&
+      parsed.deviceName === this.identity.deviceName
+    ) {
+      this.handlers.sub(parsed.kind, topic, payload);
+      return;
+    }
     if (
       parsed.ours &&
       parsed.kind === 'service-invoke' &&

@@ -60,6 +60,9 @@ export class Logins {
  * as a whole. It logs in, subscribes once after CONNACK, renews before the token expires (by asking
  * its owner) and tells how it ended; it knows MQTT.js, not the connection's state.
  */
+/** OneNET accepts at most 8 filters in one SUBSCRIBE (onenet-protocol.md §1.4). */
+const FILTERS_PER_SUBSCRIBE = 8;
+
 export class Session {
   readonly client: MqttClient;
   /** When the token expires (ms since the epoch). */
@@ -122,23 +125,66 @@ export class Session {
     this.client.publish(topic, payload, { qos }, done);
   }
 
+  /**
+   * Subscribes `filters` on this session as well (a device that became a gateway while logged in);
+   * `done` gets the filters OneNET refused, or all of them when the session went meanwhile.
+   */
+  subscribeMore(filters: string[], done: (refused: string[]) => void): void {
+    this.subscribeInPackets(filters, (refused) => done(refused ?? filters));
+  }
+
   private onConnack(): void {
     if (!this.isCurrent()) return;
     this.connackAt = Date.now();
     this.events.connacked();
-    this.client.subscribe(this.filters, { qos: 0 }, (error, _granted, packet) => {
-      if (!this.isCurrent() || this.ending) return;
-      const granted = (packet as { granted?: number[] } | undefined)?.granted;
-      if (error && !granted) return; // the session is going away; onClientClose handles it
-      this.onSubscribed(granted ?? []);
+    const first = [...this.filters];
+    this.subscribeInPackets(first, (refused) => {
+      if (!this.isCurrent() || this.ending || refused === undefined) return;
+      // Filters added while that SUBSCRIBE was under way (a device that just became a gateway).
+      const late = this.filters.filter((filter) => !first.includes(filter));
+      if (late.length === 0) {
+        this.becomeReady(refused);
+        return;
+      }
+      this.subscribeInPackets(late, (lateRefused) => {
+        if (!this.isCurrent() || this.ending || lateRefused === undefined) return;
+        this.becomeReady([...refused, ...lateRefused]);
+      });
     });
   }
 
-  private onSubscribed(granted: number[]): void {
-    const refused = this.filters.filter((_, i) => granted[i] === undefined || (granted[i]! & 0x80) !== 0);
+  private becomeReady(refused: string[]): void {
     this.ready = true;
     this.events.ready(refused);
     this.scheduleRenewal();
+  }
+
+  /**
+   * Subscribes `filters` in SUBSCRIBE packets of at most 8 filters (OneNET disconnects a device that
+   * sends more in one, §1.4; a gateway holds 9). `done` gets the refused filters, or undefined when
+   * the session went away meanwhile (onClientClose handles that).
+   */
+  private subscribeInPackets(filters: string[], done: (refused: string[] | undefined) => void): void {
+    const refused: string[] = [];
+    const next = (from: number): void => {
+      if (from >= filters.length) {
+        done(refused);
+        return;
+      }
+      const batch = filters.slice(from, from + FILTERS_PER_SUBSCRIBE);
+      this.client.subscribe(batch, { qos: 0 }, (error, _granted, packet) => {
+        const granted = (packet as { granted?: number[] } | undefined)?.granted;
+        if (error && !granted) {
+          done(undefined);
+          return;
+        }
+        batch.forEach((filter, i) => {
+          if (granted?.[i] === undefined || (granted[i]! & 0x80) !== 0) refused.push(filter);
+        });
+        next(from + FILTERS_PER_SUBSCRIBE);
+      });
+    };
+    next(0);
   }
 
   private onClientError(error: Error): void {

@@ -31,7 +31,8 @@ export class StatusReporter {
       last.state === status.state &&
       last.queueDepth === status.queueDepth &&
       last.lastError === status.lastError &&
-      last.kicked === status.kicked
+      last.kicked === status.kicked &&
+      last.subDevices === status.subDevices
     ) {
       return;
     }

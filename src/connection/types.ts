@@ -78,6 +78,15 @@ export interface DeviceConnectionOptions {
 
 export type ConnectionState = 'connecting' | 'connected' | 'disconnected' | 'auth-failed' | 'closed';
 
+/** A sub-device's own state on its gateway (DESIGN.md §4 statuses; sub-devices.ts). */
+export type SubDeviceState = 'binding' | 'logged-in' | 'not-bound' | 'refused';
+
+export interface SubDeviceStatus {
+  state: SubDeviceState;
+  /** The platform's code when it refused the binding or the login. */
+  code?: number;
+}
+
 export interface ConnectionStatus {
   state: ConnectionState;
   /** Requests waiting to be sent. */
@@ -88,6 +97,10 @@ export interface ConnectionStatus {
   busy?: boolean;
   /** True when the last drop looked like "another client uses this device". */
   kicked?: boolean;
+  /** Only on a sub-device's status: its own state beside its gateway's connection state. */
+  subDevice?: SubDeviceStatus;
+  /** Only on a gateway that carries sub-devices: how many. */
+  subDevices?: number;
 }
 
 export type UplinkKind = 'property-post' | 'event-post';

@@ -43,13 +43,13 @@ export function unsentOf(entry: RequestEntry): Iterable<string> {
   return entry.unsent ?? Object.keys(entry.values);
 }
 
-function takeValue(entry: RequestEntry, identifier: string): void {
+export function takeValue(entry: RequestEntry, identifier: string): void {
   entry.unsent ??= new Set(Object.keys(entry.values));
   entry.unsent.delete(identifier);
 }
 
 /** The value with the time it was accepted when the flow gave none. */
-function timed(entry: RequestEntry, identifier: string): HistoryValue {
+export function timed(entry: RequestEntry, identifier: string): HistoryValue {
   const { value, time } = entry.values[identifier]!;
   return { value, time: time ?? entry.createdAt };
 }

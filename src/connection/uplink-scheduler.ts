@@ -1,4 +1,11 @@
-import { buildHistoryPost, buildRequest, serializeMessage, type HistoryEntry } from '../protocol';
+import {
+  buildHistoryPost,
+  buildPackPost,
+  buildRequest,
+  serializeMessage,
+  type HistoryEntry,
+  type PackEntry,
+} from '../protocol';
 import { Fifo } from './fifo';
 import { TokenBucket } from './token-bucket';
 import {
@@ -11,6 +18,7 @@ import {
   takeHistory,
   takeLatestProperties,
 } from './uplink-merge';
+import { takePack } from './uplink-pack';
 import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
 
 /** DESIGN.md §4 `uplinkRate`: "with a burst of at most 3". */
@@ -28,8 +36,9 @@ export interface SchedulerHooks {
 
 export type NextUplink = { priority: PriorityUplink } | { message: UplinkMessage };
 
-type Lane = 'property' | 'history' | 'event';
-const LANES: readonly Lane[] = ['property', 'history', 'event'];
+/** `pack`: sub-devices' posts on a gateway's connection (uplink-pack.ts). */
+type Lane = 'property' | 'history' | 'event' | 'pack';
+const LANES: readonly Lane[] = ['property', 'history', 'event', 'pack'];
 
 /**
  * Decides what the connection publishes next and when, within the uplink budget (TokenBucket):
@@ -178,7 +187,7 @@ export class UplinkScheduler {
         // One that waited for the budget carries the time it was accepted, as a merged one would;
         // one that did not wait goes exactly as the first release sent it.
         const payload = entry.createdAt <= this.heldBackAt ? stampedPayload(entry) : entry.payload;
-        return this.carry(entry.kind, [entry], entry.id, payload, entry.topic);
+        return this.carry(entry.identity ? 'pack-post' : entry.kind, [entry], entry.id, payload, entry.topic);
       }
       if (this.waitingCount === 0) return undefined;
     }
@@ -196,19 +205,22 @@ export class UplinkScheduler {
       }
       entries.push(entry);
     }
-    const properties = entries.filter((entry) => entry.kind === 'property-post');
-    const events = entries.filter((entry) => entry.kind === 'event-post');
+    const subDevices = entries.filter((entry) => entry.identity !== undefined);
+    const own = subDevices.length === 0 ? entries : entries.filter((entry) => entry.identity === undefined);
+    const properties = own.filter((entry) => entry.kind === 'property-post');
+    const events = own.filter((entry) => entry.kind === 'event-post');
     const ready: Record<Lane, boolean> = {
       property: hasLive(properties, this.sentLive),
       history: hasHistory(properties, events, this.sentLive),
       event: events.length > 0,
+      pack: subDevices.length > 0,
     };
     let message: UplinkMessage | undefined;
     for (let i = 0; i < LANES.length && !message; i++) {
       const lane = LANES[(this.laneTurn + i) % LANES.length]!;
       if (!ready[lane]) continue;
       this.laneTurn = (this.laneTurn + i + 1) % LANES.length;
-      message = this.build(lane, properties, events);
+      message = this.build(lane, properties, events, subDevices);
     }
     for (const entry of entries) {
       if (entry.waiting && fullyTaken(entry)) this.withdrawn(entry);
@@ -218,7 +230,12 @@ export class UplinkScheduler {
     return message;
   }
 
-  private build(lane: Lane, properties: RequestEntry[], events: RequestEntry[]): UplinkMessage | undefined {
+  private build(
+    lane: Lane,
+    properties: RequestEntry[],
+    events: RequestEntry[],
+    subDevices: RequestEntry[],
+  ): UplinkMessage | undefined {
     const id = this.hooks.nextId();
     let kind: UplinkMessageKind;
     let members: RequestEntry[];
@@ -229,6 +246,11 @@ export class UplinkScheduler {
     } else if (lane === 'event') {
       ({ params, members } = takeEvents(events));
       kind = 'event-post';
+    } else if (lane === 'pack') {
+      const pack = takePack(subDevices);
+      ({ members } = pack);
+      params = pack.entries;
+      kind = 'pack-post';
     } else {
       const history = takeHistory(properties, events, this.sentLive);
       members = history.members;
@@ -238,10 +260,10 @@ export class UplinkScheduler {
     if (members.length === 0) return undefined;
     let payload: Buffer;
     try {
-      payload =
-        kind === 'history-post'
-          ? Buffer.from(buildHistoryPost(id, [historyEntry(params as MergedHistory)]))
-          : serializeMessage(buildRequest(id, params));
+      if (kind === 'history-post')
+        payload = Buffer.from(buildHistoryPost(id, [historyEntry(params as MergedHistory)]));
+      else if (kind === 'pack-post') payload = Buffer.from(buildPackPost(id, params as PackEntry[]));
+      else payload = serializeMessage(buildRequest(id, params));
     } catch (err) {
       this.hooks.unbuildable(members, err as Error);
       return undefined;

@@ -1,4 +1,4 @@
-import type { TimedValue } from '../protocol';
+import type { SubDeviceIdentity, TimedValue } from '../protocol';
 import type { OneNetRequestError } from './errors';
 import type { RequestOutcome, UplinkKind } from './types';
 
@@ -27,6 +27,11 @@ export interface RequestEntry {
   /** Acceptance order: of two values of one property, the later accepted is the newer. */
   seq: number;
   /**
+   * Set for a sub-device's post on its gateway's connection: its values travel in pack/post entries
+   * with this identity (onenet-next.md §Q2 step 6), never in the gateway's own posts.
+   */
+  identity?: SubDeviceIdentity;
+  /**
    * Identifiers not yet put into a message. Undefined while the entry is whole (nothing sent), so
    * it can still go out alone with its own payload.
    */
@@ -42,7 +47,7 @@ export interface RequestEntry {
   timer: NodeJS.Timeout | undefined;
 }
 
-export type UplinkMessageKind = UplinkKind | 'history-post';
+export type UplinkMessageKind = UplinkKind | 'history-post' | 'pack-post';
 
 /** One publish on the wire, carrying the values of one or more flow requests. */
 export interface UplinkMessage {

@@ -24,3 +24,14 @@ export function loadOrCreateDemoDevice(userDir: string): DemoDevice {
   writeFileSync(file, JSON.stringify(device, null, 2));
   return { device, created: true };
 }
+
+/**
+ * The gateway of example 07 and its three field devices (sub-devices): they sign with the demo
+ * device's key, so one key made per demo directory serves every device the examples name.
+ */
+export function demoGatewayDevices(key: string): EmulatorDevice[] {
+  return [
+    { productId: 'demoGateway', deviceName: 'demo-gateway-1', key, nodeType: 'gateway' },
+    ...[1, 2, 3].map((i) => ({ productId: 'demoFieldDevice', deviceName: `field-device-${i}`, key })),
+  ];
+}

@@ -8,6 +8,7 @@ import {
   type FlowNode,
 } from './example-flows';
 import { deployFlows, getFlows } from './node-red-process';
+import { demoGatewayDevices } from './demo-device';
 import { planRepoint } from './repoint';
 import { planReset } from './reset';
 
@@ -45,7 +46,7 @@ export async function deployDemoFlows(request: DeployRequest): Promise<string[]>
   const plan = planRepoint(
     existing,
     exampleNodeIds(shipped),
-    request.device,
+    [request.device, ...demoGatewayDevices(request.device.key)],
     request.target,
     request.keyIsNew,
   );

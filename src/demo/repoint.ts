@@ -47,17 +47,21 @@ function pointsAt(node: FlowNode, target: DemoTarget): boolean {
 export function planRepoint(
   existing: FlowNode[],
   exampleIds: ReadonlySet<string>,
-  identity: DemoIdentity,
+  /** The demo devices: the demo device, and the gateway and field devices of example 07. */
+  identities: DemoIdentity | readonly DemoIdentity[],
   target: DemoTarget,
   keyIsNew: boolean,
 ): RepointPlan {
+  const demo = Array.isArray(identities) ? identities : [identities as DemoIdentity];
+  const isDemo = (node: FlowNode): boolean =>
+    demo.some((identity) => node.productId === identity.productId && node.deviceName === identity.deviceName);
   const repointed: FlowNode[] = [];
   const alreadyThere: FlowNode[] = [];
   const leftAlone: string[] = [];
   const flows = existing.map((node) => {
     if (node.type !== 'onenet-device' || !exampleIds.has(node.id)) return node;
     // The user may have turned the demo device into one of their own: then it is theirs.
-    if (node.productId !== identity.productId || node.deviceName !== identity.deviceName) {
+    if (!isDemo(node)) {
       leftAlone.push(
         `left ${label(node)} alone: it names ${String(node.productId)}/${String(node.deviceName)} now, not the demo device`,
       );

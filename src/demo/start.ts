@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { OneNetEmulator, type EmulatorDevice } from '../emulator';
 import { readDemoConfig } from './demo-config';
-import { loadOrCreateDemoDevice } from './demo-device';
+import { demoGatewayDevices, loadOrCreateDemoDevice } from './demo-device';
 import { deployDemoFlows } from './deploy-demo-flows';
 import { isLoopback, networkUrls } from './editor-host';
 import { prepareUserDir, startNodeRed, type NodeRedProcess } from './node-red-process';
@@ -18,7 +18,7 @@ const PACKAGE_ROOT = resolve(__dirname, '..', '..');
 async function startEmulator(device: EmulatorDevice, port: number): Promise<OneNetEmulator> {
   const options = {
     host: '127.0.0.1',
-    devices: [device],
+    devices: [device, ...demoGatewayDevices(device.key)],
     log: (line: string) => console.log(`[emulator] ${line}`),
   };
   try {
@@ -41,6 +41,7 @@ function printBanner(
   for (const other of networkUrls(host, port)) console.log(`                  on the network:  ${other}`);
   console.log(`  OneNET emulator (MQTT):          mqtt://${emulator.host}:${emulator.port}`);
   console.log(`  Demo device: product ${device.productId}, device ${device.deviceName}`);
+  console.log('  Demo gateway: product demoGateway, device demo-gateway-1, with three field devices');
   console.log(
     '  Open the editor, then the Debug sidebar, to watch posts and commands. Ctrl-C stops everything.',
   );

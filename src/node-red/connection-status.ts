@@ -1,4 +1,4 @@
-import type { ConnectionStatus, DeviceConnection } from '../connection';
+import type { ConnectionStatus, DeviceChannel, SubDeviceStatus } from '../connection';
 import type { Translate } from './i18n';
 import type { Node, NodeStatus } from './node-red-types';
 
@@ -22,11 +22,14 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
   if (status.queueDepth > 0 && status.state !== 'closed') {
     return { fill: 'yellow', shape: 'dot', text: t('queued', { count: status.queueDepth }) };
   }
+  if (status.subDevice && status.state === 'connected') return describeSubDevice(status.subDevice, t);
   switch (status.state) {
     case 'connecting':
       return { fill: 'yellow', shape: 'ring', text: t('connecting') };
     case 'connected':
-      return { fill: 'green', shape: 'dot', text: t('connected') };
+      return status.subDevices
+        ? { fill: 'green', shape: 'dot', text: t('gatewayConnected', { count: status.subDevices }) }
+        : { fill: 'green', shape: 'dot', text: t('connected') };
     case 'auth-failed':
       return { fill: 'red', shape: 'dot', text: t('authFailed') };
     case 'closed':
@@ -38,6 +41,22 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
   }
 }
 
+/** A sub-device's own state, shown while its gateway is connected (else the gateway's state shows). */
+function describeSubDevice(sub: SubDeviceStatus, t: Translate): NodeStatus {
+  switch (sub.state) {
+    case 'binding':
+      return { fill: 'yellow', shape: 'ring', text: t('subBinding') };
+    case 'logged-in':
+      return { fill: 'green', shape: 'dot', text: t('subLoggedIn') };
+    case 'not-bound':
+      return { fill: 'red', shape: 'ring', text: t('subNotBound') };
+    case 'refused':
+      return sub.code === undefined
+        ? { fill: 'red', shape: 'dot', text: t('subRefused') }
+        : { fill: 'red', shape: 'dot', text: t('subRefusedCode', { code: sub.code }) };
+  }
+}
+
 /**
  * One flow node's status line. It follows a connection's 'status' events and shows the outcome of
  * the node's own work: a reply code until the connection has news, the cause of a failure for
@@ -45,7 +64,7 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
  * not repeated, so a steady stream of messages does not turn into a stream of status updates.
  */
 export class StatusView {
-  private connection: DeviceConnection | undefined;
+  private connection: DeviceChannel | undefined;
   private lastShown = '';
   private lastState: ConnectionStatus['state'] | undefined;
   private lastPaintAt = 0;
@@ -76,7 +95,7 @@ export class StatusView {
   }
 
   /** Shows `connection`'s status from now on (and stops following the previous one). */
-  follow(connection: DeviceConnection): void {
+  follow(connection: DeviceChannel): void {
     if (this.connection === connection) return;
     this.unfollow();
     this.connection = connection;

@@ -1,4 +1,4 @@
-import type { DeviceConnection, DownlinkErrorEvent } from '../connection';
+import type { DeviceChannel, DownlinkErrorEvent } from '../connection';
 import { StatusView } from './connection-status';
 import { findDeviceNode, type DeviceNode } from './device-node';
 import { FlowError } from './flow-error';
@@ -44,7 +44,7 @@ export class DeviceLink {
   readonly status: StatusView;
   private readonly held = new Map<
     string,
-    { device: DeviceNode; userId: string; connection: DeviceConnection }
+    { device: DeviceNode; userId: string; connection: DeviceChannel }
   >();
   /** The borrowed device (not the node's own) whose status the node shows: the last one used. */
   private shownBorrowedDevice: string | undefined;
@@ -75,12 +75,12 @@ export class DeviceLink {
   }
 
   /** The own device's connection if acquiring it at start worked. */
-  startedConnection(): DeviceConnection | undefined {
+  startedConnection(): DeviceChannel | undefined {
     return this.ownDeviceId ? this.held.get(this.ownDeviceId)?.connection : undefined;
   }
 
   /** The connection of the node's own device; throws an Error for the user when there is none. */
-  ownConnection(): DeviceConnection {
+  ownConnection(): DeviceChannel {
     if (!this.ownDeviceId) throw new FlowError(this.t('noDevice'), 'noDeviceStatus');
     return this.connectionFor(this.ownDeviceId);
   }
@@ -89,7 +89,7 @@ export class DeviceLink {
    * The connection of config node `deviceId`, acquired on first use. Acquiring again after a failure
    * is deliberate: a conflict with another config node may have gone away since.
    */
-  connectionFor(deviceId: string): DeviceConnection {
+  connectionFor(deviceId: string): DeviceChannel {
     if (this.closed) throw new FlowError('node is closing', 'closed');
     const device = findDeviceNode(this.RED, deviceId);
     const existing = this.held.get(deviceId);
@@ -108,7 +108,7 @@ export class DeviceLink {
     // One pool user per (flow node, device): the node's own device under its plain id, as the
     // connection layer documents; any other device under a derived id, so each is counted once.
     const userId = deviceId === this.ownDeviceId ? this.node.id : `${this.node.id}@${deviceId}`;
-    let connection: DeviceConnection;
+    let connection: DeviceChannel;
     try {
       connection = device.acquireConnection(userId);
     } catch (err) {

@@ -1,4 +1,4 @@
-import type { DeviceConnection } from '../connection';
+import type { DeviceChannel } from '../connection';
 import type { ActiveModel } from './model-check';
 import type { NodeAPI, Node } from './node-red-types';
 
@@ -8,12 +8,14 @@ export const DEVICE_NODE_TYPE = 'onenet-device';
 export interface DeviceNodeApi {
   /** "productId/deviceName", for messages; never contains the key. */
   readonly deviceLabel: string;
+  /** The id of its gateway's config node when this device is a sub-device. */
+  readonly gateway?: string;
   /**
    * The shared connection for this device, counted as used by `userId` until releaseConnection.
    * Throws an Error that tells the user what to fix when the config is invalid or conflicts with
    * another config node for the same device.
    */
-  acquireConnection(userId: string): DeviceConnection;
+  acquireConnection(userId: string): DeviceChannel;
   /**
    * `removed` false (a flow node restarting in a partial deploy) keeps the connection logged in for
    * its return; see ConnectionPool.release.

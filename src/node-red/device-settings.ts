@@ -32,6 +32,8 @@ export interface DeviceConfigDef extends NodeDef {
   product?: string;
   /** Fetch desired values after every login (DESIGN.md §4); needs a product with a thing model. */
   syncDesired?: boolean | string;
+  /** Optional id of the gateway's onenet-device: this device is then its sub-device (DESIGN.md §4). */
+  gateway?: string;
 }
 
 /** What a device takes from its onenet-product config node. */

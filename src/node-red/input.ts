@@ -1,11 +1,11 @@
-import type { DeviceConnection } from '../connection';
+import { SubDeviceHandle, type DeviceChannel } from '../connection';
 import type { DeviceLink } from './device-link';
 import { failureStatusText } from './failure-status';
 import { FlowError } from './flow-error';
 import type { DoneFunction, NodeMessage } from './node-red-types';
 
 /** What a node does with one message once it has a connection; it settles the status itself. */
-export type MessageWork = (connection: DeviceConnection) => Promise<void>;
+export type MessageWork = (connection: DeviceChannel) => Promise<void>;
 
 /**
  * The common shape of every input handler: find the connection, handle `msg.action` like the core
@@ -16,14 +16,14 @@ export function runInput(
   link: DeviceLink,
   msg: NodeMessage,
   done: DoneFunction,
-  connectionOf: () => DeviceConnection,
+  connectionOf: () => DeviceChannel,
   work: MessageWork,
 ): void {
   const fail = (err: unknown): void => {
     link.status.showFailure(failureStatusText(err, link.status.connectionStatus(), link.t, link.statusText));
     done(asError(err));
   };
-  let connection: DeviceConnection;
+  let connection: DeviceChannel;
   try {
     connection = connectionOf();
   } catch (err) {
@@ -35,13 +35,18 @@ export function runInput(
   action.then(() => done(), fail);
 }
 
-async function runAction(link: DeviceLink, connection: DeviceConnection, action: unknown): Promise<void> {
+async function runAction(link: DeviceLink, connection: DeviceChannel, action: unknown): Promise<void> {
   if (action === 'connect') {
     connection.connect();
     link.status.showConnection();
   } else if (action === 'disconnect') {
     await connection.disconnect();
     link.status.showConnection();
+  } else if (action === 'unbind') {
+    // Unbinding is destructive (the console's 解绑), so only a flow's explicit request does it.
+    if (!(connection instanceof SubDeviceHandle))
+      throw new FlowError(link.t('invalidUnbind'), 'failedInvalidAction');
+    await connection.unbind();
   } else {
     throw new FlowError(link.t('invalidAction'), 'failedInvalidAction');
   }

@@ -84,6 +84,8 @@ export interface NodeAPI {
       options?: NodeTypeOptions,
     ): void;
     getNode(id: string): Node | null;
+    /** Every node of the deployed flows, as its flow-file definition (config nodes included). */
+    eachNode?(callback: (def: NodeDef) => void): void;
   };
   log: {
     warn(message: unknown): void;

@@ -174,7 +174,7 @@ describe('npm start keeps the user’s work (real demo process, real disk)', fun
     assert.match(
       output,
       new RegExp(
-        `\\[demo\\] kept your flows; re-pointed 1 demo device \\(demo device\\) at the emulator on port ${emulatorPort}\\n`,
+        `\\[demo\\] kept your flows; re-pointed 5 demo devices \\(demo device, demo gateway, field device 1, field device 2, field device 3\\) at the emulator on port ${emulatorPort}\\n`,
       ),
     );
     // The demo device really logs in to this run's emulator, and the user's device to its own.
@@ -236,7 +236,7 @@ describe('npm start keeps the user’s work (real demo process, real disk)', fun
     const output = demo.output();
     assert.match(
       output,
-      /\[demo\] replaced the example flows with the shipped ones \(6 tabs, \d+ other nodes\)/,
+      /\[demo\] replaced the example flows with the shipped ones \(7 tabs, \d+ other nodes\)/,
     );
     assert.match(output, /\[demo\] kept your own 1 tab and 3 other nodes \(1 of them on example tabs\)/);
     await stop();

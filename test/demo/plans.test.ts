@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { exampleNodeIds, mergeExamples, readExampleFlows, type FlowNode } from '../../src/demo/example-flows';
+import { demoGatewayDevices } from '../../src/demo/demo-device';
 import { planRepoint } from '../../src/demo/repoint';
 import { planReset } from '../../src/demo/reset';
 import { REPO_ROOT } from '../support/packed-install';
@@ -9,7 +10,17 @@ import { REPO_ROOT } from '../support/packed-install';
 
 const SHIPPED = readExampleFlows(join(REPO_ROOT, 'examples'));
 const IDS = exampleNodeIds(SHIPPED);
-const IDENTITY = { productId: 'demoProduct', deviceName: 'demo-device-1' };
+/** The demo device and the gateway and field devices of example 07. */
+const IDENTITY = [{ productId: 'demoProduct', deviceName: 'demo-device-1' }, ...demoGatewayDevices('k')];
+const DEMO_DEVICE_IDS = new Set([
+  'onenet-demo-device',
+  'onenet-demo-gateway',
+  'onenet-demo-field-1',
+  'onenet-demo-field-2',
+  'onenet-demo-field-3',
+]);
+const DEMO_DEVICES_TEXT =
+  '5 demo devices (demo device, demo gateway, field device 1, field device 2, field device 3)';
 const LAST_RUN = { host: '127.0.0.1', port: 1883, key: 'k' };
 const THIS_RUN = { host: '127.0.0.1', port: 40001, key: 'k' };
 
@@ -42,10 +53,10 @@ describe('demo: planning a later start', () => {
     const plan = planRepoint(existing, IDS, IDENTITY, THIS_RUN, false);
     assert.equal(plan.changed, true);
     assert.deepEqual(plan.report, [
-      'kept your flows; re-pointed 1 demo device (demo device) at the emulator on port 40001',
+      `kept your flows; re-pointed ${DEMO_DEVICES_TEXT} at the emulator on port 40001`,
     ]);
     plan.flows.forEach((node, i) => {
-      if (node.id === 'onenet-demo-device') {
+      if (DEMO_DEVICE_IDS.has(node.id)) {
         assert.equal(node.port, 40001);
         assert.deepEqual(node.credentials, { key: 'k' });
       } else assert.equal(node, existing[i], node.id); // the very same object: not even copied
@@ -58,7 +69,7 @@ describe('demo: planning a later start', () => {
     assert.equal(plan.changed, false);
     assert.deepEqual(plan.flows, existing);
     assert.deepEqual(plan.report, [
-      'kept your flows; 1 demo device (demo device) already points at the emulator on port 1883',
+      `kept your flows; ${DEMO_DEVICES_TEXT} already point at the emulator on port 1883`,
       'changed nothing',
     ]);
   });
@@ -66,17 +77,20 @@ describe('demo: planning a later start', () => {
   it('sends a new demo key even when host and port match', () => {
     const plan = planRepoint(deployedExamples(), IDS, IDENTITY, LAST_RUN, true);
     assert.equal(plan.changed, true);
-    assert.match(plan.report[0], /re-pointed 1 demo device .* with a new demo key$/);
+    assert.match(plan.report[0], /re-pointed 5 demo devices .* with a new demo key$/);
   });
 
   it('leaves the demo device alone once the user made it name another device', () => {
     const existing = deployedExamples().map((node) =>
       node.id === 'onenet-demo-device' ? { ...node, productId: 'real', host: '' } : node,
     );
-    const plan = planRepoint(existing, IDS, IDENTITY, THIS_RUN, false);
+    const plan = planRepoint(existing, IDS, IDENTITY, LAST_RUN, false);
     assert.equal(plan.changed, false);
     assert.deepEqual(plan.flows, existing);
-    assert.match(plan.report[0], /left demo device alone: it names real\/demo-device-1 now/);
+    assert.ok(
+      plan.report.some((line) => /left demo device alone: it names real\/demo-device-1 now/.test(line)),
+      plan.report.join('\n'),
+    );
   });
 
   it('says how to get the examples back when they are gone', () => {
@@ -96,7 +110,7 @@ describe('demo: planning --reset', () => {
     const plan = planReset([...edited, usersTab, usersDevice, note, usersNode], examples, IDS);
     assert.deepEqual(plan.flows, [...examples, usersTab, usersDevice, note, usersNode]);
     assert.deepEqual(plan.report, [
-      `replaced the example flows with the shipped ones (6 tabs, ${examples.length - 6} other nodes)`,
+      `replaced the example flows with the shipped ones (7 tabs, ${examples.length - 7} other nodes)`,
       'kept your own 1 tab and 3 other nodes (1 of them on example tabs)',
     ]);
   });

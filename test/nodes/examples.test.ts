@@ -5,7 +5,8 @@ import injectNode from '@node-red/nodes/core/common/20-inject.js';
 import debugNode from '@node-red/nodes/core/common/21-debug.js';
 import commentNode from '@node-red/nodes/core/common/90-comment.js';
 import functionNode from '@node-red/nodes/core/function/10-function.js';
-import { OneNetEmulator } from '../../src/emulator';
+import { demoGatewayDevices } from '../../src/demo/demo-device';
+import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
 import { translatingRuntime } from '../support/translating-runtime';
 import {
   ALL_NODES,
@@ -27,6 +28,9 @@ import {
 
 const EXAMPLES_DIR = join(process.cwd(), 'examples');
 const DEMO_DEVICE = { productId: 'demoProduct', deviceName: 'demo-device-1' };
+const DEMO_GATEWAY = { productId: 'demoGateway', deviceName: 'demo-gateway-1' };
+/** The example of a gateway and its sub-devices: its devices are of other products (see demo-device.ts). */
+const GATEWAY_EXAMPLE = '07 - Gateway with three field devices.json';
 /** Config nodes every example carries, the same in each, so a user can import any one of them alone. */
 const SHARED_CONFIG = ['onenet-device', 'onenet-product'];
 const CORE_NODES = [injectNode, debugNode, commentNode, functionNode];
@@ -52,7 +56,9 @@ describe('example flows', function () {
   let emulator: OneNetEmulator;
 
   before(async () => {
-    emulator = await OneNetEmulator.start({ devices: [{ ...DEMO_DEVICE, key: KEY }] });
+    emulator = await OneNetEmulator.start({
+      devices: [{ ...DEMO_DEVICE, key: KEY }, ...demoGatewayDevices(KEY)],
+    });
   });
   after(async () => {
     await emulator.close();
@@ -72,14 +78,15 @@ describe('example flows', function () {
       flow,
       Object.fromEntries(devices.map((id) => [id, { key: KEY }])),
     );
+    const direct: DeviceRef = file === GATEWAY_EXAMPLE ? DEMO_GATEWAY : DEMO_DEVICE;
     await waitFor(
-      () => emulator.connections().length === 1 && emulator.subscriptions(DEMO_DEVICE).length > 0,
+      () => emulator.connections().length === 1 && emulator.subscriptions(direct).length > 0,
       `${file} to connect`,
     );
   }
 
   describe('as files', () => {
-    it('has the six examples the README lists, with readable names', () => {
+    it('has the seven examples the README lists, with readable names', () => {
       assert.deepEqual(exampleFiles(), [
         '01 - Post a sensor reading every 5 s.json',
         '02 - Post an alarm event.json',
@@ -87,6 +94,7 @@ describe('example flows', function () {
         '04 - Answer a service invoke.json',
         '05 - Answer a property get.json',
         '06 - Check values against the thing model.json',
+        GATEWAY_EXAMPLE,
       ]);
     });
 
@@ -95,7 +103,36 @@ describe('example flows', function () {
       for (const type of FLOW_NODE_TYPES) assert.ok(used.has(type), `${type} appears in an example`);
     });
 
-    for (const file of exampleFiles()) {
+    it(`${GATEWAY_EXAMPLE}: a gateway and three field devices naming it, no key, flow nodes placed on the tab`, () => {
+      const flow = readExample(GATEWAY_EXAMPLE);
+      const devices = flow.filter((n) => n.type === 'onenet-device');
+      const gateway = devices.find((n) => n.id === 'onenet-demo-gateway');
+      assert.ok(gateway, 'the demo gateway');
+      assert.deepEqual(
+        [gateway.productId, gateway.deviceName, gateway.host, gateway.port, gateway.tls, gateway.gateway],
+        [DEMO_GATEWAY.productId, DEMO_GATEWAY.deviceName, '127.0.0.1', '1883', false, ''],
+      );
+      const fields = devices.filter((n) => n !== gateway);
+      assert.deepEqual(
+        fields.map((n) => [n.productId, n.deviceName, n.gateway]),
+        [1, 2, 3].map((i) => ['demoFieldDevice', `field-device-${i}`, 'onenet-demo-gateway']),
+      );
+      assert.ok(!JSON.stringify(flow).includes('"credentials"'), 'no credentials in a shipped flow');
+      assert.equal(new Set(flow.map((n) => n.id)).size, flow.length, 'ids are unique');
+      const tab = flow.find((n) => n.type === 'tab');
+      assert.ok(tab);
+      for (const n of flow.filter((n) => !['tab', 'onenet-device'].includes(n.type))) {
+        assert.equal(n.z, tab.id, `${n.id} is on the tab`);
+        assert.equal(typeof n.x, 'number');
+      }
+      for (const n of flow.filter((n) => FLOW_NODE_TYPES.includes(n.type)))
+        assert.ok(
+          fields.some((field) => field.id === n.device),
+          `${n.id} uses a field device`,
+        );
+    });
+
+    for (const file of exampleFiles().filter((name) => name !== GATEWAY_EXAMPLE)) {
       it(`${file}: one demo device of the demo product, no key, unique ids, flow nodes placed on the tab`, () => {
         const flow = readExample(file);
         const devices = flow.filter((n) => n.type === 'onenet-device');
@@ -145,6 +182,31 @@ describe('example flows', function () {
   });
 
   describe('against the emulator', () => {
+    it('07 binds and logs in the three field devices and posts their readings through the gateway', async () => {
+      await deploy(GATEWAY_EXAMPLE);
+      await waitFor(
+        () => emulator.loggedInSubDevices(DEMO_GATEWAY).length === 3,
+        'the three field devices to be logged in',
+        8000,
+      );
+      node('ex07-poll').receive({});
+      const fields = [1, 2, 3].map((i) => ({
+        productId: 'demoFieldDevice',
+        deviceName: `field-device-${i}`,
+      }));
+      await waitFor(
+        () => fields.every((field) => emulator.propertyHistory(field, 'level').length > 0),
+        'a reading of every field device',
+        8000,
+      );
+      for (const field of fields)
+        assert.equal(typeof emulator.latestProperties(field).level?.value, 'number');
+      const set = nextMessage('ex07-set', 5000);
+      const reply = await emulator.setSubProperty(DEMO_GATEWAY, fields[0]!, { level: 10 });
+      assert.equal(reply.code, 200);
+      assert.deepEqual((await set).payload, { level: 10 });
+    });
+
     it('01 posts a sensor reading soon after deploy', async () => {
       await deploy('01 - Post a sensor reading every 5 s.json');
       await waitFor(
@@ -209,7 +271,7 @@ describe('example flows', function () {
       assert.equal(emulator.latestProperties(DEMO_DEVICE).humidity?.value, 45);
     });
 
-    it('all six deployed together share one connection and all work', async () => {
+    it('all seven deployed together: one connection for the demo device, one for the gateway, all work', async () => {
       const merged = new Map<string, FlowNode>();
       for (const file of exampleFiles()) for (const n of readExample(file)) merged.set(n.id, n);
       const flow = [...merged.values()].map((n) =>
@@ -224,14 +286,16 @@ describe('example flows', function () {
           { id: 'c', type: 'catch', z: 'start', x: 1, y: 1, wires: [] },
         ],
       );
-      await helper.setFlows(flow, 'full', { 'onenet-demo-device': { key: KEY } });
+      const devices = flow.filter((n) => n.type === 'onenet-device').map((n) => n.id);
+      await helper.setFlows(flow, 'full', Object.fromEntries(devices.map((id) => [id, { key: KEY }])));
       await waitFor(() => emulator.subscriptions(DEMO_DEVICE).length > 0, 'the demo device to connect');
       assert.equal((await emulator.setProperty(DEMO_DEVICE, { targetTemperature: 25 })).code, 200);
       const got = await emulator.getProperty(DEMO_DEVICE, ['targetTemperature']);
       assert.deepEqual(got.data, { targetTemperature: 25 }, 'example 05 reports what example 03 applied');
       assert.equal((await emulator.invokeService(DEMO_DEVICE, 'reboot', {})).code, 200);
+      await waitFor(() => emulator.loggedInSubDevices(DEMO_GATEWAY).length === 3, 'the field devices', 8000);
       await delay(50);
-      assert.equal(emulator.connections().length, 1);
+      assert.equal(emulator.connections().length, 2, "the sub-devices use their gateway's connection");
     });
   });
 });

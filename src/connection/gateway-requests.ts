@@ -1,0 +1,185 @@
+import {
+  buildTopic,
+  serializeMessage,
+  type ThingReply,
+  type ThingRequest,
+  type TopicKind,
+} from '../protocol';
+import { OneNetRequestError } from './errors';
+import type { Session } from './session';
+import type { PriorityUplink } from './uplink-types';
+import type { DeviceIdentity } from './types';
+
+/** The gateway's own requests about its sub-devices (onenet-next.md §Q2 §2.2), each answered on `<topic>/reply`. */
+export type GatewayRequestKind =
+  'sub-topo-get' | 'sub-topo-add' | 'sub-topo-delete' | 'sub-login' | 'sub-logout';
+
+/** The gateway's one-way publishes: answers to the platform (§2.3 steps 4, 7, 8). */
+export type GatewayAnswerKind =
+  | 'sub-topo-get-result'
+  | 'sub-topo-change-reply'
+  | 'sub-property-get-reply'
+  | 'sub-property-set-reply'
+  | 'sub-service-invoke-reply';
+
+export interface GatewayRequestHooks {
+  nextId: () => string;
+  /** The gateway's logged-in session, if any. */
+  liveSession: () => Session | undefined;
+  /** Within the uplink budget, before every post (request-pipeline.ts). */
+  submitPriority: (send: () => void) => PriorityUplink;
+  timeoutMs: () => number;
+}
+
+interface Pending {
+  replyKind: TopicKind;
+  session: Session;
+  queued: PriorityUplink | undefined;
+  timer: NodeJS.Timeout | undefined;
+  resolve: (reply: ThingReply) => void;
+  reject: (error: OneNetRequestError) => void;
+}
+
+/**
+ * Publishes a gateway's topology and login requests through the uplink budget (they count against
+ * uplinkRate like every uplink, DESIGN.md §4) and matches each reply to its request by id. The
+ * deadline runs from the publish, not from the queueing: binding a thousand sub-devices at one
+ * message a second must not time out the ones waiting for their turn. A request of a session that
+ * ends fails at once.
+ */
+export class GatewayRequests {
+  private readonly pending = new Map<string, Pending>();
+
+  constructor(
+    private readonly identity: DeviceIdentity,
+    private readonly hooks: GatewayRequestHooks,
+  ) {}
+
+  topicOf(kind: TopicKind): string {
+    return buildTopic({ productId: this.identity.productId, deviceName: this.identity.deviceName, kind });
+  }
+
+  /** Sends the request `build(id)` makes and resolves with its reply (any code). */
+  send(
+    kind: GatewayRequestKind,
+    build: (id: string) => ThingRequest<unknown> | { id: string; version: string },
+  ): Promise<ThingReply> {
+    const topic = this.topicOf(kind);
+    const session = this.hooks.liveSession();
+    if (!session)
+      return Promise.reject(
+        new OneNetRequestError('offline', 'not sent: the gateway is not connected', { topic }),
+      );
+    const id = this.hooks.nextId();
+    let payload: Buffer;
+    try {
+      payload = serializeMessage(build(id));
+    } catch (err) {
+      return Promise.reject(new OneNetRequestError('invalid', (err as Error).message, { topic }));
+    }
+    return new Promise<ThingReply>((resolve, reject) => {
+      const entry: Pending = {
+        replyKind: `${kind}-reply` as TopicKind,
+        session,
+        queued: undefined,
+        timer: undefined,
+        resolve,
+        reject,
+      };
+      this.pending.set(id, entry);
+      entry.queued = this.hooks.submitPriority(() => {
+        if (this.pending.get(id) !== entry) return;
+        if (this.hooks.liveSession() !== session) {
+          this.fail(
+            id,
+            entry,
+            new OneNetRequestError('disconnected', 'the gateway disconnected', { id, topic }),
+          );
+          return;
+        }
+        const timeoutMs = this.hooks.timeoutMs();
+        entry.timer = setTimeout(() => {
+          this.fail(
+            id,
+            entry,
+            new OneNetRequestError('timeout', `no reply from OneNET within ${timeoutMs} ms`, {
+              id,
+              topic,
+              sent: true,
+            }),
+          );
+        }, timeoutMs);
+        session.publish(topic, payload, 1, (error) => {
+          if (error)
+            this.fail(
+              id,
+              entry,
+              new OneNetRequestError('disconnected', 'the gateway disconnected', { id, topic }),
+            );
+        });
+      });
+    });
+  }
+
+  /** Publishes an answer to the platform within the budget; resolves once handed to the session. */
+  answer(kind: GatewayAnswerKind, reply: ThingReply): Promise<void> {
+    const topic = this.topicOf(kind);
+    const session = this.hooks.liveSession();
+    if (!session)
+      return Promise.reject(
+        new OneNetRequestError('offline', 'reply not sent: the gateway is not connected', { topic }),
+      );
+    const payload = serializeMessage(reply);
+    return new Promise<void>((resolve, reject) => {
+      this.hooks.submitPriority(() => {
+        if (this.hooks.liveSession() !== session) {
+          reject(
+            new OneNetRequestError('disconnected', 'reply not sent: the gateway disconnected', { topic }),
+          );
+          return;
+        }
+        session.publish(topic, payload, 0, (error) => {
+          if (error)
+            reject(
+              new OneNetRequestError('disconnected', 'reply not sent: the gateway disconnected', { topic }),
+            );
+          else resolve();
+        });
+      });
+    });
+  }
+
+  /** A reply on `replyKind`'s topic; false when no request of ours waits for it. */
+  handleReply(replyKind: TopicKind, reply: ThingReply): boolean {
+    const entry = this.pending.get(reply.id);
+    if (!entry || entry.replyKind !== replyKind) return false;
+    this.finish(reply.id, entry);
+    entry.resolve(reply);
+    return true;
+  }
+
+  /** The gateway's session changed: requests of an older one cannot be answered any more. */
+  sessionChanged(): void {
+    const live = this.hooks.liveSession();
+    for (const [id, entry] of [...this.pending]) {
+      if (entry.session === live) continue;
+      this.fail(
+        id,
+        entry,
+        new OneNetRequestError('disconnected', 'the gateway disconnected before OneNET replied', { id }),
+      );
+    }
+  }
+
+  private fail(id: string, entry: Pending, error: OneNetRequestError): void {
+    if (this.pending.get(id) !== entry) return;
+    this.finish(id, entry);
+    entry.reject(error);
+  }
+
+  private finish(id: string, entry: Pending): void {
+    this.pending.delete(id);
+    clearTimeout(entry.timer);
+    if (entry.queued) entry.queued.cancelled = true;
+  }
+}

@@ -1,0 +1,77 @@
+import { DeviceConnection, type DeviceChannel } from '../connection';
+import { deviceNameError, productIdError, type SubDeviceIdentity } from '../protocol';
+import type { DeviceLink } from './device-link';
+import { FlowError } from './flow-error';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './node-red-types';
+import { PRODUCT_NODE_TYPE, findProductNode } from './product-node';
+
+/**
+ * `msg.subDevice = {productId, deviceName}` on a post node of a gateway (DESIGN.md §4): posts for a
+ * sub-device that has no config node, keyed by the onenet-product of its product id (which must
+ * hold the product key). It is bound and logged in on first use and counted in the gateway's status;
+ * the gateway's table holds at most 1,500 (OneNET's limit). The node lets go of its sub-devices
+ * when it closes (the last user of one logs it out).
+ */
+export class DynamicSubDevices {
+  private readonly used = new Map<string, { connection: DeviceConnection; identity: SubDeviceIdentity }>();
+
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly node: Node,
+  ) {
+    node.on('close', () => this.releaseAll());
+  }
+
+  /** The channel msg.subDevice names, or undefined when the msg names none. Throws a FlowError. */
+  channelFor(link: DeviceLink, msg: NodeMessage): DeviceChannel | undefined {
+    const wanted = (msg as { subDevice?: unknown }).subDevice;
+    if (wanted === undefined) return undefined;
+    const identity = this.identityOf(wanted);
+    const gateway = link.ownConnection();
+    if (!(gateway instanceof DeviceConnection))
+      throw new FlowError(
+        'msg.subDevice works only on a node of a gateway (a device config without a gateway)',
+      );
+    const key = this.productKeyOf(identity.productID);
+    const mapKey = `${gateway.key}|${identity.productID}/${identity.deviceName}`;
+    const handle = gateway.subDevice(identity, key, this.node.id);
+    this.used.set(mapKey, { connection: gateway, identity });
+    return handle;
+  }
+
+  private identityOf(value: unknown): SubDeviceIdentity {
+    if (value === null || typeof value !== 'object' || Array.isArray(value))
+      throw new FlowError('msg.subDevice must be {productId, deviceName}');
+    const { productId, deviceName } = value as { productId?: unknown; deviceName?: unknown };
+    const problem =
+      productIdError(typeof productId === 'string' ? productId.trim() : productId) ??
+      deviceNameError(typeof deviceName === 'string' ? deviceName.trim() : deviceName);
+    if (problem !== undefined) throw new FlowError(`msg.subDevice: ${problem}`);
+    return { productID: String(productId).trim(), deviceName: String(deviceName).trim() };
+  }
+
+  /** The access_key of the onenet-product config node with this product id. */
+  private productKeyOf(productId: string): string {
+    let found: string | undefined;
+    let withoutKey = false;
+    this.RED.nodes.eachNode?.((def: NodeDef) => {
+      if (found !== undefined || def.type !== PRODUCT_NODE_TYPE) return;
+      const product = findProductNode(this.RED, def.id);
+      if (!product || product.productId !== productId) return;
+      if (product.productKey && product.productKey.trim() !== '') found = product.productKey.trim();
+      else withoutKey = true;
+    });
+    if (found !== undefined) return found;
+    throw new FlowError(
+      withoutKey
+        ? `msg.subDevice: the onenet-product config node of product ${productId} holds no product key (access_key); add it there`
+        : `msg.subDevice: no onenet-product config node has product id ${productId}; add one with its product key (access_key)`,
+    );
+  }
+
+  private releaseAll(): void {
+    for (const { connection, identity } of this.used.values())
+      connection.releaseSubDevice(identity, this.node.id);
+    this.used.clear();
+  }
+}
