@@ -67,6 +67,13 @@ export = function registerDeviceNode(RED: NodeAPI): void {
   }
 
   /** A device config with a gateway: its flow nodes are carried by the gateway's connection. */
+  /** The thing model posts through this device are checked against, unless its product says off. */
+  function activeModelOf(product: ProductNode | undefined): ActiveModel | undefined {
+    return product?.thingModel && product.modelCheck !== 'off'
+      ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
+      : undefined;
+  }
+
   function startSubDevice(node: Node, def: DeviceConfigDef, gatewayId: string): void {
     let settings: SubDeviceSettings | undefined;
     let configProblem: string | undefined;
@@ -81,10 +88,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     } catch (err) {
       configProblem = (err as Error).message;
     }
-    const activeModel: ActiveModel | undefined =
-      product?.thingModel && product.modelCheck !== 'off'
-        ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
-        : undefined;
+    const activeModel = activeModelOf(product);
     const deviceLabel = settings
       ? `${settings.identity.productID}/${settings.identity.deviceName}`
       : `${def.productId ?? ''}/${def.deviceName ?? ''}`;
@@ -121,10 +125,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     } catch (err) {
       configProblem = (err as Error).message;
     }
-    const activeModel: ActiveModel | undefined =
-      product?.thingModel && product.modelCheck !== 'off'
-        ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
-        : undefined;
+    const activeModel = activeModelOf(product);
     const deviceLabel = settings
       ? describeDevice(settings.identity)
       : `${def.productId ?? ''}/${def.deviceName ?? ''}`;

@@ -210,19 +210,9 @@ export class SubDevices {
       this.commands.handle(kind, topic, payload);
       return;
     }
-    if (kind === 'sub-topo-get-reply') {
-      const parsed = parseTopoGetReply(payload);
-      if (parsed.ok) this.requests.handleReply(kind, parsed.value);
-      else
-        this.hooks.report({
-          topic,
-          reason: parsed.reason,
-          ...(parsed.id === undefined ? {} : { id: parsed.id }),
-        });
-      return;
-    }
     if (kind.endsWith('-reply')) {
-      const parsed = parseGatewayReply(payload);
+      // topo/get's reply carries the list; every other gateway reply is a plain {id, code, msg}.
+      const parsed = kind === 'sub-topo-get-reply' ? parseTopoGetReply(payload) : parseGatewayReply(payload);
       if (parsed.ok) this.requests.handleReply(kind, parsed.value);
       else
         this.hooks.report({

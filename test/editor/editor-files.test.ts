@@ -559,6 +559,29 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
     assert.notEqual(editorVerdict(definitions, 'productId', 'a b', { product: 'prod1' }), true);
   });
 
+  it("does not judge a sub-device's connection fields: they are its gateway's", () => {
+    const definitions = onlyRegistration('onenet-device', 'en-US').defaults ?? {};
+    // Values a direct device is refused; undefined where a flow leaves the field out (an example or a
+    // hand-written flow may), which blank-means-default fields accept anyway.
+    const refused: Record<string, unknown> = {
+      host: 'http://a b',
+      port: '70000',
+      signMethod: undefined,
+      tokenTtl: '5',
+      keepalive: '5',
+      offlinePolicy: undefined,
+      uplinkRate: '-1',
+    };
+    for (const [field, value] of Object.entries(refused)) {
+      assert.notEqual(editorVerdict(definitions, field, value, {}), true, `${field}: a direct device`);
+      assert.equal(
+        editorVerdict(definitions, field, value, { gateway: 'gw1' }),
+        true,
+        `${field}: a sub-device`,
+      );
+    }
+  });
+
   it('product: the product key is optional, the model must be JSON text, model check is one of three', () => {
     const definition = onlyRegistration('onenet-product', 'en-US');
     const credentials = definition.credentials ?? {};
