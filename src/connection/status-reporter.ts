@@ -31,7 +31,10 @@ export class StatusReporter {
       last.state === status.state &&
       last.queueDepth === status.queueDepth &&
       last.lastError === status.lastError &&
-      last.kicked === status.kicked
+      last.kicked === status.kicked &&
+      last.stored === status.stored &&
+      last.backfilling === status.backfilling &&
+      last.storeError === status.storeError
     ) {
       return;
     }
