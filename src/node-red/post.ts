@@ -111,7 +111,7 @@ export function postAndForward(
   return request.then(
     (outcome) => {
       // The outcome is made for this request alone and has exactly msg.onenet's fields.
-      const info: PostInfo = { ...outcome };
+      const info: PostInfo = outcome;
       // A stored post has no reply yet (DESIGN.md §4: `stored: true`, and no code).
       if (outcome.stored) delete info.code;
       msg.onenet = info;

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  DEVICE,
+  catchAll,
+  collect,
+  deviceConfig,
+  flowNode,
+  helper,
+  load,
+  node,
+  useEmulator,
+  waitConnected,
+  waitFor,
+} from './support';
+
+/**
+ * offlinePolicy 'store' through real nodes (issue 16, DESIGN.md §4): posts made while the device
+ * cannot reach OneNET go to the durable store under the user directory and come out at once with
+ * msg.onenet.stored; once connected they reach the platform as history/post with their own times.
+ */
+/** The runtime settings' userDir for the next load (the helper types leave settings() out). */
+function useUserDir(dir: string): void {
+  (helper as unknown as { settings(settings: object): void }).settings({ userDir: dir });
+}
+
+describe('onenet-device offlinePolicy store', function () {
+  this.timeout(30_000);
+  const suite = useEmulator();
+  let userDir: string;
+
+  beforeEach(async () => {
+    userDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'onenet-store-test-'));
+    useUserDir(userDir);
+  });
+  afterEach(async () => {
+    await fsp.rm(userDir, { recursive: true, force: true });
+  });
+
+  function flow(): Parameters<typeof load>[0] {
+    return [
+      deviceConfig(suite.emulator, { offlinePolicy: 'store', uplinkRate: '' }),
+      flowNode('post', 'onenet-property-post', { device: 'cfg', waitReply: true, timeout: '5000' }, [
+        ['out'],
+      ]),
+      flowNode('out', 'helper'),
+      ...catchAll(),
+    ];
+  }
+
+  it('stores posts made while offline and delivers them after connecting, with their own times', async () => {
+    await suite.emulator.stopListening();
+    const base = Date.now() - 60_000;
+    try {
+      await load(flow());
+      const out = collect('out');
+      const caught = collect('catch-out');
+      for (let i = 0; i < 5; i++)
+        node('post').receive({ payload: { temperature: i }, time: base + i * 1000 });
+      await waitFor(() => out.length + caught.length === 5, 'five posts settled', 10_000);
+      assert.equal(caught.length, 0, JSON.stringify(caught[0]?.error));
+      for (const msg of out) {
+        const onenet = msg.onenet as Record<string, unknown>;
+        assert.equal(onenet.stored, true);
+        assert.equal(onenet.code, undefined, 'no code yet');
+      }
+      const files = await fsp.readdir(path.join(userDir, 'onenet-store'));
+      assert.deepEqual(files, [DEVICE.productId]);
+    } finally {
+      await suite.emulator.startListening();
+    }
+    await waitConnected(suite.emulator);
+    await waitFor(
+      () => suite.emulator.propertyHistory(DEVICE, 'temperature').length === 5,
+      'the five stored values at the emulator',
+      20_000,
+    );
+    const history = suite.emulator.propertyHistory(DEVICE, 'temperature');
+    assert.deepEqual(
+      history.map((record) => [record.value, record.time, record.via]),
+      [0, 1, 2, 3, 4].map((i) => [i, base + i * 1000, 'history-post']),
+    );
+  });
+
+  it('fails a post clearly (Catch) when the store directory cannot be written', async () => {
+    // The user directory is a file: nothing can be created under it, whoever runs the test.
+    const file = path.join(userDir, 'not-a-directory');
+    await fsp.writeFile(file, 'x');
+    useUserDir(file);
+    await suite.emulator.stopListening();
+    try {
+      await load(flow());
+      const out = collect('out');
+      const caught = collect('catch-out');
+      node('post').receive({ payload: { temperature: 1 } });
+      await waitFor(() => caught.length === 1, 'the post caught', 10_000);
+      assert.equal(out.length, 0);
+      const onenet = caught[0]!.onenet as Record<string, unknown>;
+      assert.equal(onenet.reason, 'store');
+      assert.match(String(onenet.message), /not stored: cannot write the store/);
+    } finally {
+      await suite.emulator.startListening();
+    }
+  });
+});
