@@ -210,6 +210,7 @@ export class Backfill {
       this.next();
       return;
     }
+    this.hooks.changed();
     if (this.closed) return;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? FIRST_BACKOFF_MS : this.backoffMs * 2);
     clearTimeout(this.backoffTimer);
@@ -224,10 +225,11 @@ export class Backfill {
     for (const value of values) this.inFlight.delete(value.seq);
     // Values read before these were answered may name them again: read afresh.
     this.batch = [];
-    this.hooks.changed();
   }
 
+  /** After a message settled (and its values were acked or not): report, and go on. */
   private next(): void {
+    this.hooks.changed();
     if (this.closed) return;
     this.read();
     if (this.batch.length > 0) this.hooks.wake();

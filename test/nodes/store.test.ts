@@ -14,7 +14,13 @@ import {
   useEmulator,
   waitConnected,
   waitFor,
+  KEY,
+  STATUS,
+  callHistory,
+  lastStatus,
+  unloadAndCheckPool,
 } from './support';
+import { OneNetEmulator } from '../../src/emulator';
 
 /**
  * offlinePolicy 'store' through real nodes (issue 16, DESIGN.md §4): posts made while the device
@@ -84,6 +90,31 @@ describe('onenet-device offlinePolicy store', function () {
     );
   });
 
+  it('keeps the store across a restart of the flows and delivers it afterwards', async () => {
+    await suite.emulator.stopListening();
+    const base = Date.now() - 30_000;
+    try {
+      await load(flow());
+      const out = collect('out');
+      for (let i = 0; i < 3; i++) node('post').receive({ payload: { humidity: i }, time: base + i });
+      await waitFor(() => out.length === 3, 'three posts stored', 10_000);
+      await helper.unload();
+    } finally {
+      await suite.emulator.startListening();
+    }
+    assert.equal(suite.emulator.propertyHistory(DEVICE, 'humidity').length, 0, 'nothing delivered yet');
+    await load(flow());
+    await waitFor(
+      () => suite.emulator.propertyHistory(DEVICE, 'humidity').length === 3,
+      'the stored values delivered after the restart',
+      20_000,
+    );
+    assert.deepEqual(
+      suite.emulator.propertyHistory(DEVICE, 'humidity').map((record) => record.time),
+      [base, base + 1, base + 2],
+    );
+  });
+
   it('fails a post clearly (Catch) when the store directory cannot be written', async () => {
     // The user directory is a file: nothing can be created under it, whoever runs the test.
     const file = path.join(userDir, 'not-a-directory');
@@ -103,5 +134,61 @@ describe('onenet-device offlinePolicy store', function () {
     } finally {
       await suite.emulator.startListening();
     }
+  });
+});
+
+describe('offlinePolicy store: a value OneNET refuses for good', function () {
+  this.timeout(30_000);
+  let emulator: OneNetEmulator;
+  let userDir: string;
+  const MODEL = JSON.stringify({
+    version: '1.0',
+    properties: [{ identifier: 'temp', accessMode: 'r', dataType: { type: 'float', specs: {} } }],
+    events: [],
+    services: [],
+  });
+
+  beforeEach(async () => {
+    emulator = await OneNetEmulator.start({
+      devices: [{ productId: DEVICE.productId, deviceName: DEVICE.deviceName, key: KEY }],
+      products: [{ productId: DEVICE.productId, thingModel: MODEL }],
+    });
+    userDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'onenet-store-test-'));
+    useUserDir(userDir);
+  });
+  afterEach(async () => {
+    await unloadAndCheckPool();
+    await emulator.close();
+    await fsp.rm(userDir, { recursive: true, force: true });
+  });
+
+  it('removes values refused with 309, warns once per identifier, and delivers the others', async () => {
+    await emulator.stopListening();
+    const base = Date.now() - 10_000;
+    try {
+      await load([
+        deviceConfig(emulator, { offlinePolicy: 'store' }),
+        flowNode('post', 'onenet-property-post', { device: 'cfg', waitReply: true }, [['out']]),
+        flowNode('out', 'helper'),
+        ...catchAll(),
+      ]);
+      const out = collect('out');
+      for (let i = 0; i < 3; i++) node('post').receive({ payload: { temp: i, bogus: i }, time: base + i });
+      await waitFor(() => out.length === 3, 'three posts stored', 10_000);
+    } finally {
+      await emulator.startListening();
+    }
+    await waitFor(() => emulator.propertyHistory(DEVICE, 'temp').length === 3, 'temp delivered', 20_000);
+    await waitFor(() => lastStatus('post')?.text === STATUS.connected, 'the store empty', 20_000);
+    assert.deepEqual(
+      emulator.propertyHistory(DEVICE, 'temp').map((record) => [record.value, record.time]),
+      [0, 1, 2].map((i) => [i, base + i]),
+    );
+    assert.equal(emulator.propertyHistory(DEVICE, 'bogus').length, 0);
+    // One warning for bogus|309, however many of its values and messages were refused.
+    const warnings = callHistory('cfg', 'warn').filter((args) =>
+      String(args[0]).endsWith('log.store-refused'),
+    );
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
   });
 });
