@@ -115,6 +115,44 @@ describe('onenet-device offlinePolicy store', function () {
     );
   });
 
+  it('sends a live post during a backfill ahead of the stored values (held back by one slot at most)', async () => {
+    await suite.emulator.stopListening();
+    const base = Date.now() - 600_000;
+    const earlier = suite.emulator.uplinks(DEVICE).length;
+    const ours = (): string[] =>
+      suite.emulator
+        .uplinks(DEVICE)
+        .slice(earlier)
+        .map((record) => record.kind);
+    try {
+      await load(flow());
+      const out = collect('out');
+      // 400 values of one property: four history posts at one a second.
+      for (let i = 0; i < 400; i++) node('post').receive({ payload: { pressure: i }, time: base + i });
+      await waitFor(() => out.length === 400, 'all stored', 15_000);
+    } finally {
+      await suite.emulator.startListening();
+    }
+    await waitConnected(suite.emulator);
+    await waitFor(() => ours().includes('history-post'), 'the backfill started', 15_000);
+    const out = collect('out');
+    node('post').receive({ payload: { live: 1 } });
+    await waitFor(() => out.length === 1, 'the live post answered', 10_000);
+    const onenet = out[0]!.onenet as Record<string, unknown>;
+    assert.equal(onenet.stored, undefined, 'sent live, not stored');
+    assert.ok(Number(onenet.latencyMs) <= 2000, `live post waited ${String(onenet.latencyMs)} ms`);
+    await waitFor(
+      () => suite.emulator.propertyHistory(DEVICE, 'pressure').length === 400,
+      'the backfill done',
+      20_000,
+    );
+    const kinds = ours();
+    assert.ok(
+      kinds.indexOf('property-post') < kinds.lastIndexOf('history-post'),
+      `the live post went before the last history post: ${kinds.join(',')}`,
+    );
+  });
+
   it('fails a post clearly (Catch) when the store directory cannot be written', async () => {
     // The user directory is a file: nothing can be created under it, whoever runs the test.
     const file = path.join(userDir, 'not-a-directory');
