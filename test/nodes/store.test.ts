@@ -18,6 +18,7 @@ import {
   STATUS,
   callHistory,
   lastStatus,
+  statusHistory,
   unloadAndCheckPool,
 } from './support';
 import { OneNetEmulator } from '../../src/emulator';
@@ -87,6 +88,43 @@ describe('onenet-device offlinePolicy store', function () {
     assert.deepEqual(
       history.map((record) => [record.value, record.time, record.via]),
       [0, 1, 2, 3, 4].map((i) => [i, base + i * 1000, 'history-post']),
+    );
+  });
+
+  it('stores events the same way and delivers them with their times', async () => {
+    await suite.emulator.stopListening();
+    const base = Date.now() - 20_000;
+    try {
+      await load([
+        deviceConfig(suite.emulator, { offlinePolicy: 'store' }),
+        flowNode('event', 'onenet-event-post', { device: 'cfg', event: 'alarm', waitReply: true }, [['out']]),
+        flowNode('out', 'helper'),
+        ...catchAll(),
+      ]);
+      const out = collect('out');
+      const caught = collect('catch-out');
+      node('event').receive({ payload: { level: 1 }, time: base });
+      node('event').receive({ payload: { level: 2 }, time: base + 5 });
+      await waitFor(() => out.length + caught.length === 2, 'both events settled', 10_000);
+      assert.equal(caught.length, 0, JSON.stringify(caught[0]?.error));
+      assert.ok(out.every((msg) => (msg.onenet as Record<string, unknown>).stored === true));
+    } finally {
+      await suite.emulator.startListening();
+    }
+    await waitFor(
+      () => suite.emulator.eventLog(DEVICE).filter((event) => event.identifier === 'alarm').length === 2,
+      'both events at the emulator',
+      20_000,
+    );
+    assert.deepEqual(
+      suite.emulator
+        .eventLog(DEVICE)
+        .filter((event) => event.identifier === 'alarm')
+        .map((event) => [event.value, event.time]),
+      [
+        [{ level: 1 }, base],
+        [{ level: 2 }, base + 5],
+      ],
     );
   });
 
@@ -169,6 +207,10 @@ describe('onenet-device offlinePolicy store', function () {
       const onenet = caught[0]!.onenet as Record<string, unknown>;
       assert.equal(onenet.reason, 'store');
       assert.match(String(onenet.message), /not stored: cannot write the store/);
+      await waitFor(
+        () => statusHistory('post').some((status) => String(status.text).endsWith('status.failed.store')),
+        'the node says the store failed',
+      );
     } finally {
       await suite.emulator.startListening();
     }
