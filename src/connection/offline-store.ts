@@ -10,6 +10,13 @@ export type StoreEvent =
   | { type: 'refused'; identifier: string; code: number; count: number }
   | { type: 'unusable'; reason: string };
 
+/**
+ * Stores of a directory still closing (their last writes going out). A deploy replaces a connection
+ * with a new one for the same identity at once; its journal opens only after the old one closed, so
+ * two never write one directory.
+ */
+const closingDirs = new Map<string, Promise<unknown>>();
+
 export interface OfflineStoreHooks {
   /** The number of stored values may have changed (for the status). */
   changed: () => void;
@@ -33,16 +40,19 @@ export class OfflineStore {
     private readonly device: string,
     private readonly hooks: OfflineStoreHooks,
   ) {
-    this.opening = Journal.open({
-      dir: options.dir,
-      maxBytes: options.maxBytes,
-      maxAgeMs: options.maxAgeMs,
-      dropped: (count, reason) => {
-        hooks.report({ type: 'dropped', count, reason });
-        hooks.changed();
-      },
-      torn: (file, bytes) => hooks.report({ type: 'torn', file, bytes }),
-    });
+    const previous = closingDirs.get(options.dir) ?? Promise.resolve();
+    this.opening = previous.then(() =>
+      Journal.open({
+        dir: options.dir,
+        maxBytes: options.maxBytes,
+        maxAgeMs: options.maxAgeMs,
+        dropped: (count, reason) => {
+          hooks.report({ type: 'dropped', count, reason });
+          hooks.changed();
+        },
+        torn: (file, bytes) => hooks.report({ type: 'torn', file, bytes }),
+      }),
+    );
     this.opening.then(
       (journal) => {
         this.journal = journal;
@@ -110,12 +120,20 @@ export class OfflineStore {
   }
 
   /** Waits for pending writes; returns how many values stay on disk. */
-  async close(): Promise<number> {
-    const journal = await this.opening.catch(() => undefined);
-    if (!journal) return 0;
-    const pending = journal.pending;
-    await journal.close();
-    return pending;
+  close(): Promise<number> {
+    const closing = (async (): Promise<number> => {
+      const journal = await this.opening.catch(() => undefined);
+      if (!journal) return 0;
+      await journal.close();
+      return journal.pending;
+    })();
+    const dir = this.options.dir;
+    const done = closing.catch(() => 0);
+    closingDirs.set(dir, done);
+    void done.then(() => {
+      if (closingDirs.get(dir) === done) closingDirs.delete(dir);
+    });
+    return closing;
   }
 
   private unusable(err: Error): void {
