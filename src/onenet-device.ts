@@ -1,11 +1,16 @@
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import {
   defaultPool,
   type DeviceChannel,
+  type DeviceConnection,
   type DeviceIdentity,
   type DuplicateIdentityEvent,
   type SettingsDifferEvent,
 } from './connection';
+import type { StoreEvent } from './connection/store-forward';
 import { ConfigNodeLog } from './node-red/connection-log';
 import { DEVICE_NODE_TYPE, type DeviceNodeApi } from './node-red/device-node';
 import {
@@ -16,6 +21,7 @@ import {
   type DesiredSyncProblem,
   type DeviceConfigDef,
   type DeviceSettings,
+  storeDirOf,
 } from './node-red/device-settings';
 import { translator, type MessageName } from './node-red/i18n';
 import type { ActiveModel } from './node-red/model-check';
@@ -122,6 +128,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
           .map((property) => property.identifier),
       };
       settings = toDeviceSettings(def, this.credentials?.key, tlsOptionsOf(def), fromProduct);
+      if (settings.options.store) settings.options.store.dir = storeDirOf(userDirOf(RED), settings.identity);
     } catch (err) {
       configProblem = (err as Error).message;
     }
@@ -150,6 +157,7 @@ export = function registerDeviceNode(RED: NodeAPI): void {
         }
         const connection = defaultPool.acquire(settings.identity, settings.options, userId, this.id);
         connectionLog?.watch(connection);
+        if (settings.options.store) watchStore(connection);
         return connection;
       },
       releaseConnection: (userId: string, removed = true): Promise<void> =>
@@ -157,6 +165,51 @@ export = function registerDeviceNode(RED: NodeAPI): void {
       activeModel: (): ActiveModel | undefined => activeModel,
     };
     Object.assign(this, api);
+
+    /** Connections with a store this node handed out: their store events are logged here. */
+    const storeConnections = new Set<DeviceConnection>();
+    const logStoreEvent = (event: StoreEvent): void => {
+      const device = deviceLabel;
+      switch (event.type) {
+        case 'dropped':
+          this.warn(t('logStoreDropped', { device, count: event.count, reason: event.reason }));
+          return;
+        case 'refused':
+          this.warn(
+            t('logStoreRefused', {
+              device,
+              identifier: event.identifier,
+              code: event.code,
+              count: event.count,
+            }),
+          );
+          return;
+        case 'torn':
+          this.warn(t('logStoreTorn', { device, file: event.file, bytes: event.bytes }));
+          return;
+        case 'unusable':
+          this.error(t('logStoreUnusable', { device, reason: event.reason }));
+          return;
+      }
+    };
+    const watchStore = (connection: DeviceConnection): void => {
+      if (storeConnections.has(connection)) return;
+      storeConnections.add(connection);
+      connection.on('store', logStoreEvent);
+    };
+    /** After the connections closed: a removed device's empty store goes, one still holding values stays. */
+    const settleStores = async (removed: boolean): Promise<void> => {
+      for (const connection of storeConnections) {
+        connection.off('store', logStoreEvent);
+        if (connection.status().state !== 'closed') continue; // another config node still uses it
+        const left = await connection.storeClosed();
+        if (!left || !removed) continue;
+        if (left.pending > 0)
+          this.log(t('logStoreKept', { device: deviceLabel, dir: left.dir, count: left.pending }));
+        else await fsp.rmdir(left.dir).catch(() => undefined);
+      }
+      storeConnections.clear();
+    };
 
     let warnedDuplicate = false;
     const onDuplicateIdentity = (event: DuplicateIdentityEvent): void => {
@@ -179,16 +232,20 @@ export = function registerDeviceNode(RED: NodeAPI): void {
     };
     defaultPool.on('duplicate-identity', onDuplicateIdentity);
     defaultPool.on('settings-differ', onSettingsDiffer);
-    this.on('close', (_removed, done) => {
+    this.on('close', (removed, done) => {
       defaultPool.off('duplicate-identity', onDuplicateIdentity);
       defaultPool.off('settings-differ', onSettingsDiffer);
       connectionLog?.stop();
       // Changed or removed: the connections made through this node end with it, including those a
       // reply node without a device of its own borrowed (it is not restarted with us).
-      defaultPool.ownerClosed(this.id).then(
-        () => done(),
-        () => done(),
-      );
+      defaultPool
+        .ownerClosed(this.id)
+        .catch(() => undefined)
+        .then(() => settleStores(removed === true))
+        .then(
+          () => done(),
+          () => done(),
+        );
     });
   }
 
@@ -209,6 +266,12 @@ function closeUnusedAfterDeploys(RED: NodeAPI): void {
   events.on('flows:started', () => {
     void defaultPool.closeUnused();
   });
+}
+
+/** Node-RED's user directory (settings.userDir; ~/.node-red when the runtime leaves it unset). */
+function userDirOf(RED: NodeAPI): string {
+  const userDir = (RED as { settings?: { userDir?: unknown } }).settings?.userDir;
+  return typeof userDir === 'string' && userDir !== '' ? userDir : path.join(os.homedir(), '.node-red');
 }
 
 function sameIdentity(a: DeviceIdentity, b: DeviceIdentity): boolean {

@@ -17,6 +17,7 @@ import { Lifecycle } from './lifecycle';
 import { checkIdentity, identityKey, resolveOptions, type ResolvedOptions } from './options';
 import { RequestPipeline, type RequestEntry } from './request-pipeline';
 import { DownlinkRouter } from './routing';
+import { StoreForward } from './store-forward';
 import { MAX_TIMER_MS, type Session } from './session';
 import { StatusReporter } from './status-reporter';
 import type { SubDeviceHandle } from './sub-device-handle';
@@ -52,7 +53,8 @@ type RequestCallOptions = RequestOptions & { time?: number };
  * instead of kicking each other forever. connect() (a deploy, msg.action) tries again at once. A short-lived token is renewed before it expires (see Session.scheduleRenewal).
  *
  * Events: 'status' (ConnectionStatus) on every change; 'downlink-error' (DownlinkErrorEvent) for
- * malformed platform requests; 'kicked' (KickPatternEvent) once when the pattern of kicks begins. No event or error ever carries the key or the token.
+ * malformed platform requests; 'kicked' (KickPatternEvent) once when the pattern of kicks begins;
+ * 'store' (StoreEvent) when the durable store drops, refuses or cannot write values. No event or error ever carries the key or the token.
  */
 export class DeviceConnection extends EventEmitter {
   readonly identity: DeviceIdentity;
@@ -73,6 +75,8 @@ export class DeviceConnection extends EventEmitter {
   );
   /** Acceptance order of requests, for merging (see RequestEntry.seq). */
   private nextSeq = 0;
+  /** offlinePolicy 'store' only. */
+  private readonly store: StoreForward | undefined;
 
   constructor(identity: DeviceIdentity, options: DeviceConnectionOptions) {
     super();
@@ -86,7 +90,14 @@ export class DeviceConnection extends EventEmitter {
     // Ids start from the clock so a restarted process does not reuse recent ids (OneNET logs 1025
     // "duplicate id"); at most 13 digits (§1.6), wrapping long after the year 2200.
     this.nextId = createMessageIdGenerator(Date.now());
+    this.store = StoreForward.create(this.identity, this.options, {
+      nextId: this.nextId,
+      wake: () => this.pipeline.wake(),
+      changed: () => this.reporter.now(),
+      report: (event) => this.emitSafely('store', event),
+    });
     this.pipeline = new RequestPipeline(this.options, {
+      ...this.store?.pipelineHooks,
       depthChanged: () => this.reporter.depthChanged(this.pipeline.depth),
       describeOffline: () => this.lifecycle.describeOffline(),
       nextId: this.nextId,
@@ -134,12 +145,14 @@ export class DeviceConnection extends EventEmitter {
     });
     this.lifecycle = new Lifecycle(this.identity, this.options, this.router.filters, this.pipeline, {
       report: () => {
+        this.store?.poke();
         this.reporter.now();
         // Every change of session passes here: desired requests of a session that went fail now.
         this.desired.sessionChanged();
         this.subDevices.sessionChanged();
       },
       closed: () => {
+        this.store?.close();
         this.reporter.finish(); // the final status: closed, with the emptied queue
         this.downlinks.close();
         this.desired.close();
@@ -186,6 +199,7 @@ export class DeviceConnection extends EventEmitter {
     if (this.lifecycle.lastError !== undefined) status.lastError = this.lifecycle.lastError;
     if (this.lifecycle.kicked) status.kicked = true;
     if (this.subDevices.size > 0) status.subDevices = this.subDevices.size;
+    this.store?.describe(status);
     return status;
   }
 
@@ -288,9 +302,14 @@ export class DeviceConnection extends EventEmitter {
         timer: undefined,
       };
       if (identity) {
+        // A sub-device's posts wait for its binding, not in the store (the store keeps the
+        // gateway's own posts; its history/post entries carry no identity yet).
         entry.identity = identity;
         this.subDevices.admit(identity, entry);
-      } else this.pipeline.submit(entry);
+        return;
+      }
+      if (this.store?.takes(entry, this.lifecycle.state === 'connected' && !this.pipeline.full)) return;
+      this.pipeline.submit(entry);
     });
   }
 
@@ -417,7 +436,12 @@ export class DeviceConnection extends EventEmitter {
    * A listener that throws must not break the connection's state machine (the emit often runs
    * inside an MQTT.js callback): the error becomes a process warning instead.
    */
-  private emitSafely(event: 'status' | 'downlink-error' | 'kicked', value: unknown): void {
+  /** offlinePolicy 'store': resolves once the store's writes are done, with the values left in it. */
+  storeClosed(): Promise<{ dir: string; pending: number } | undefined> {
+    return this.store?.closed() ?? Promise.resolve(undefined);
+  }
+
+  private emitSafely(event: 'status' | 'downlink-error' | 'kicked' | 'store', value: unknown): void {
     try {
       this.emit(event, value);
     } catch (err) {

@@ -9,7 +9,7 @@ import {
   SIGN_METHODS,
   type SignMethod,
 } from '../protocol';
-import type { DeviceConnectionOptions, DeviceIdentity, OfflinePolicy } from './types';
+import type { DeviceConnectionOptions, DeviceIdentity, OfflinePolicy, StoreOptions } from './types';
 
 /** Options with every default filled in, checked once so the hot paths never re-check them. */
 export interface ResolvedOptions {
@@ -19,6 +19,8 @@ export interface ResolvedOptions {
   keepaliveSeconds: number;
   tls: boolean | TlsConnectionOptions;
   offlinePolicy: OfflinePolicy;
+  /** Set exactly when offlinePolicy is 'store'. */
+  store?: Required<StoreOptions>;
   queueLimit: number;
   queueMaxAgeMs: number;
   requestTimeoutMs: number;
@@ -52,6 +54,8 @@ export const DEFAULTS = {
   authFailedDelayMs: 60_000,
   kickedDelayMs: 30_000,
   kickWindowMs: 3000,
+  storeMaxBytes: 100 * 1024 * 1024,
+  storeMaxAgeMs: 30 * 24 * 3600 * 1000,
 };
 
 /** "host:port/productId/deviceName"; host names are case-insensitive, so the key lower-cases them. */
@@ -96,8 +100,8 @@ export function resolveOptions(options: DeviceConnectionOptions): ResolvedOption
     );
   }
   const offlinePolicy = options.offlinePolicy ?? DEFAULTS.offlinePolicy;
-  if (offlinePolicy !== 'fail' && offlinePolicy !== 'queue')
-    throw new Error(`offline policy must be 'fail' or 'queue'`);
+  if (offlinePolicy !== 'fail' && offlinePolicy !== 'queue' && offlinePolicy !== 'store')
+    throw new Error(`offline policy must be 'fail', 'queue' or 'store'`);
   const tls = options.tls ?? true;
   if (typeof tls !== 'boolean' && (tls === null || typeof tls !== 'object'))
     throw new Error('tls must be true, false or TLS options');
@@ -113,6 +117,7 @@ export function resolveOptions(options: DeviceConnectionOptions): ResolvedOption
     keepaliveSeconds,
     tls,
     offlinePolicy,
+    ...(offlinePolicy === 'store' ? { store: storeOptionsOf(options.store) } : {}),
     queueLimit: positiveInteger(options.queueLimit, DEFAULTS.queueLimit, 'queue limit'),
     queueMaxAgeMs: positiveInteger(options.queueMaxAgeMs, DEFAULTS.queueMaxAgeMs, 'queue max age (ms)'),
     requestTimeoutMs: positiveInteger(
@@ -173,6 +178,8 @@ export function conflictingSettings(a: ResolvedOptions, b: ResolvedOptions): str
 export function differingBehaviour(a: ResolvedOptions, b: ResolvedOptions): string[] {
   const differences: string[] = [];
   if (a.offlinePolicy !== b.offlinePolicy) differences.push('offline policy');
+  if (a.store?.maxBytes !== b.store?.maxBytes || a.store?.maxAgeMs !== b.store?.maxAgeMs)
+    differences.push('store bounds');
   if (a.queueLimit !== b.queueLimit) differences.push('queue limit');
   if (a.queueMaxAgeMs !== b.queueMaxAgeMs) differences.push('queue max age');
   if (a.requestTimeoutMs !== b.requestTimeoutMs) differences.push('request timeout');
@@ -241,4 +248,15 @@ function desiredIdentifiersOf(value: readonly string[] | undefined): readonly st
     if (problem) throw new Error(`syncDesired: ${problem}`);
   }
   return Object.freeze([...new Set(value as string[])]);
+}
+
+/** The store's directory and bounds, required with offlinePolicy 'store'. */
+function storeOptionsOf(value: StoreOptions | undefined): Required<StoreOptions> {
+  if (value === null || typeof value !== 'object' || typeof value.dir !== 'string' || value.dir === '')
+    throw new Error("offline policy 'store' needs a store directory");
+  return {
+    dir: value.dir,
+    maxBytes: positiveInteger(value.maxBytes, DEFAULTS.storeMaxBytes, 'store size (bytes)'),
+    maxAgeMs: positiveInteger(value.maxAgeMs, DEFAULTS.storeMaxAgeMs, 'store max age (ms)'),
+  };
 }

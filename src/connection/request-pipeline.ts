@@ -32,6 +32,10 @@ export interface PipelineHooks {
   /** Ids for merged messages (a post sent alone keeps its own). */
   nextId: () => string;
   topicOf: (kind: UplinkMessageKind) => string;
+  /** offlinePolicy 'store': the backfill lane (see UplinkScheduler). */
+  backfill?: { ready: () => boolean; offer: () => UplinkMessage | undefined };
+  /** offlinePolicy 'store': a request that waited, never sent, when the connection went: store it. */
+  divert?: (entry: RequestEntry) => void;
 }
 
 /**
@@ -94,6 +98,7 @@ export class RequestPipeline {
         for (const member of members)
           this.rules.fail(member, 'invalid', `could not merge posts: ${error.message}`);
       },
+      ...(hooks.backfill ? { backfill: hooks.backfill } : {}),
     });
     this.rules = new Settlement({
       settings,
@@ -223,7 +228,12 @@ export class RequestPipeline {
     if (this.mode === 'closed') return;
     this.mode = 'offline';
     this.clearBudgetTimer();
-    if (this.settings.offlinePolicy === 'fail') {
+    if (this.settings.offlinePolicy === 'store' && this.hooks.divert) {
+      for (const entry of this.scheduler.drain()) {
+        if (entry.carriers === 0) this.hooks.divert(entry);
+        else this.rules.settle(entry, reason, `not sent: ${message}`, true);
+      }
+    } else if (this.settings.offlinePolicy === 'fail') {
       for (const entry of this.scheduler.drain())
         this.rules.settle(entry, reason, `not sent: ${message}`, entry.carriers > 0);
     } else {
@@ -240,6 +250,11 @@ export class RequestPipeline {
     this.inFlight.remove(message);
     this.rules.replied(message, reply);
     return true;
+  }
+
+  /** Something new may be ready to send (a backfill message was read): pump on the next turn. */
+  wake(): void {
+    if (this.mode === 'online') this.flushScheduled ??= setImmediate(this.flush);
   }
 
   /** Resolves once nothing is in flight, or after `maxMs`. */

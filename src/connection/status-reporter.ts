@@ -32,7 +32,10 @@ export class StatusReporter {
       last.queueDepth === status.queueDepth &&
       last.lastError === status.lastError &&
       last.kicked === status.kicked &&
-      last.subDevices === status.subDevices
+      last.subDevices === status.subDevices &&
+      last.stored === status.stored &&
+      last.backfilling === status.backfilling &&
+      last.storeError === status.storeError
     ) {
       return;
     }

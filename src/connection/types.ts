@@ -19,8 +19,21 @@ export interface DeviceIdentity {
  * - `fail`: rejected at once with reason 'offline' (while a connection attempt is in progress the
  *   request waits for that attempt's outcome, so a message sent right after deploy is not refused).
  * - `queue`: kept in order, bounded by `queueLimit` and `queueMaxAgeMs`, and sent after reconnect.
+ * - `store`: a post that cannot be sent now (not connected, or the backlog is full) is written to a
+ *   durable journal on disk (`store`) and resolves `stored: true`; once connected, stored values are
+ *   delivered oldest first with their own times as history/post, below every live publish.
  */
-export type OfflinePolicy = 'fail' | 'queue';
+export type OfflinePolicy = 'fail' | 'queue' | 'store';
+
+/** Where and how much the `store` policy keeps (DeviceConnectionOptions.store). */
+export interface StoreOptions {
+  /** The directory of this identity's journal (created when missing). */
+  dir: string;
+  /** Default 100 MB: past it the oldest values go first, counted. */
+  maxBytes?: number;
+  /** Default 30 days: older values are dropped, counted. */
+  maxAgeMs?: number;
+}
 
 export interface ReconnectOptions {
   /** First delay after a drop; doubles per failed attempt. Default 1000. */
@@ -51,6 +64,8 @@ export interface DeviceConnectionOptions {
   tls?: boolean | TlsConnectionOptions;
   /** Default 'fail'. */
   offlinePolicy?: OfflinePolicy;
+  /** Required with offlinePolicy 'store'. */
+  store?: StoreOptions;
   /** Default 1000 requests. */
   queueLimit?: number;
   /** Default 60000. */
@@ -101,6 +116,12 @@ export interface ConnectionStatus {
   subDevice?: SubDeviceStatus;
   /** Only on a gateway that carries sub-devices: how many. */
   subDevices?: number;
+  /** offlinePolicy 'store': values waiting in the durable store (absent when none). */
+  stored?: number;
+  /** Connected and delivering stored values (history/post): how many still wait. */
+  backfilling?: number;
+  /** The store cannot be written (posts that need it fail): why. */
+  storeError?: string;
 }
 
 export type UplinkKind = 'property-post' | 'event-post';
@@ -132,6 +153,8 @@ export interface RequestOutcome {
   latencyMs: number;
   /** How many flow requests the message that carried this one's newest values carried (1: not merged). */
   merged: number;
+  /** offlinePolicy 'store': written to the durable store, to be delivered later (code is 0). */
+  stored?: true;
 }
 
 export type RequestFailureReason =
@@ -144,6 +167,8 @@ export type RequestFailureReason =
   /** More than queueLimit requests wait to be sent, or this one waited its whole timeout behind others. */
   | 'busy'
   | 'disconnected'
+  /** offlinePolicy 'store': the post could not be written to the store (unwritable, disk full). */
+  | 'store'
   | 'closed';
 
 export interface DownlinkRequest {

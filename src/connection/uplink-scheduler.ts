@@ -32,6 +32,8 @@ export interface SchedulerHooks {
   expired: (entry: RequestEntry) => void;
   /** A merged message could not be built (a bug, not the user's data: each value was checked). */
   unbuildable: (members: RequestEntry[], error: Error) => void;
+  /** The lowest lane (offlinePolicy 'store'): stored values, asked for only when nothing else waits. */
+  backfill?: { ready: () => boolean; offer: () => UplinkMessage | undefined };
 }
 
 export type NextUplink = { priority: PriorityUplink } | { message: UplinkMessage };
@@ -141,7 +143,12 @@ export class UplinkScheduler {
 
   hasWork(): boolean {
     this.skipCancelled();
-    return this.priority.length > 0 || this.resend.length > 0 || this.waitingCount > 0;
+    return (
+      this.priority.length > 0 ||
+      this.resend.length > 0 ||
+      this.waitingCount > 0 ||
+      (this.hooks.backfill?.ready() ?? false)
+    );
   }
 
   /** How long until the budget allows the next publish (0: now). */
@@ -162,7 +169,8 @@ export class UplinkScheduler {
       const message = this.resend.shift()!;
       if (message.members.some((member) => !member.done)) return { message };
     }
-    const message = this.nextPost(now);
+    const message =
+      this.nextPost(now) ?? (this.waitingCount === 0 ? this.hooks.backfill?.offer() : undefined);
     if (message) return { message };
     this.bucket.refund();
     return undefined;

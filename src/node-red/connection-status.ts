@@ -19,6 +19,15 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
   if (status.busy && status.state !== 'closed') {
     return { fill: 'yellow', shape: 'ring', text: t('busy', { count: status.queueDepth }) };
   }
+  if (status.storeError !== undefined && status.state !== 'closed') {
+    return { fill: 'red', shape: 'ring', text: t('storeFailed') };
+  }
+  if (status.backfilling !== undefined && status.state === 'connected') {
+    return { fill: 'yellow', shape: 'dot', text: t('backfilling', { count: status.backfilling }) };
+  }
+  if (status.stored !== undefined && status.state !== 'closed') {
+    return { fill: 'yellow', shape: 'ring', text: t('stored', { count: status.stored }) };
+  }
   if (status.queueDepth > 0 && status.state !== 'closed') {
     return { fill: 'yellow', shape: 'dot', text: t('queued', { count: status.queueDepth }) };
   }

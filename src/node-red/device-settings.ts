@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { DeviceConnectionOptions, DeviceIdentity, OfflinePolicy } from '../connection';
 import {
@@ -26,6 +27,9 @@ export interface DeviceConfigDef extends NodeDef {
   tokenTtl?: string | number;
   keepalive?: string | number;
   offlinePolicy?: string;
+  /** offlinePolicy 'store': the most the store keeps, in MB ('' = 100) and days ('' = 30). */
+  storeSizeMb?: string | number;
+  storeAgeDays?: string | number;
   /** Uplink messages per second (DESIGN.md §4); '' or absent = 1, 0 = no limit. */
   uplinkRate?: string | number;
   /** Optional id of an onenet-product config node (DESIGN.md §4). */
@@ -146,6 +150,16 @@ export function toDeviceSettings(
     offlinePolicy: offlinePolicyField(def.offlinePolicy),
     uplinkRate: uplinkRateField(def.uplinkRate),
   };
+  if (options.offlinePolicy === 'store') {
+    // The directory is the node's to choose (under the Node-RED user directory): see storeDirOf.
+    options.store = {
+      dir: '',
+      maxBytes:
+        integerField(def.storeSizeMb, 'store size (MB)', DEFAULT_STORE_MB, 1, 1_000_000) * 1024 * 1024,
+      maxAgeMs:
+        integerField(def.storeAgeDays, 'store max age (days)', DEFAULT_STORE_DAYS, 1, 3650) * 86_400_000,
+    };
+  }
   const settings: DeviceSettings = { identity: { host, port, productId, deviceName }, options };
   if (def.syncDesired === true || def.syncDesired === 'true') {
     // Not a config error: the device works without it, and the one warning says what is missing.
@@ -200,7 +214,25 @@ function uplinkRateField(raw: unknown): number {
   return value;
 }
 
-/** Anything but an explicit 'queue' fails fast, as the brief asks for flows saved before the field existed. */
+export const DEFAULT_STORE_MB = 100;
+export const DEFAULT_STORE_DAYS = 30;
+
+/**
+ * The store's directory for one identity: `onenet-store/<product>/<device>@<host>_<port>` under the
+ * Node-RED user directory, each level made safe for every file system.
+ */
+export function storeDirOf(userDir: string, identity: DeviceIdentity): string {
+  const safe = (text: string): string =>
+    text.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16)}`);
+  return path.join(
+    userDir,
+    'onenet-store',
+    safe(identity.productId),
+    `${safe(identity.deviceName)}@${safe(identity.host.toLowerCase())}_${identity.port}`,
+  );
+}
+
+/** Anything but an explicit 'queue' or 'store' fails fast, as flows saved before the field existed did. */
 function offlinePolicyField(raw: string | undefined): OfflinePolicy {
-  return raw === 'queue' ? 'queue' : 'fail';
+  return raw === 'queue' || raw === 'store' ? raw : 'fail';
 }

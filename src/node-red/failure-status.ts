@@ -14,6 +14,7 @@ const FIXED_TEXTS: Partial<Record<RequestFailureReason, MessageName>> = {
   'queue-expired': 'failedQueueExpired',
   busy: 'failedBusy',
   disconnected: 'failedDisconnected',
+  store: 'failedStore',
   closed: 'closed',
 };
 

@@ -25,6 +25,8 @@ export interface PostInfo {
   reason?: string;
   /** On failure: whether the post left Node-RED (true: it may have reached OneNET). */
   sent?: boolean;
+  /** offlinePolicy 'store': written to the durable store, to be delivered later (no code yet). */
+  stored?: true;
 }
 
 /** A node's own settings as request options, worked out once per node (its def never changes). */
@@ -110,6 +112,8 @@ export function postAndForward(
     (outcome) => {
       // The outcome is made for this request alone and has exactly msg.onenet's fields.
       const info: PostInfo = outcome;
+      // A stored post has no reply yet (DESIGN.md §4: `stored: true`, and no code).
+      if (outcome.stored) delete info.code;
       msg.onenet = info;
       link.status.showConnection();
       send(msg);

@@ -28,6 +28,11 @@ describe('connection / options', () => {
       assert.throws(() => resolveOptions({ key, keepaliveSeconds }), /keepalive must be 10\.\.1800/);
     }
     assert.throws(() => resolveOptions({ key, offlinePolicy: 'drop' as never }), /offline policy/);
+    assert.throws(() => resolveOptions({ key, offlinePolicy: 'store' }), /needs a store directory/);
+    assert.throws(
+      () => resolveOptions({ key, offlinePolicy: 'store', store: { dir: '/tmp/x', maxBytes: -1 } }),
+      /store size/,
+    );
     assert.throws(() => resolveOptions({ key, queueLimit: 0 }), /queue limit/);
     assert.throws(() => resolveOptions({ key, signMethod: 'sha512' as never }), /sign method/);
     assert.throws(() => resolveOptions({ key: '' }), /device key is required/);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import {
   DeviceConfigError,
   describeDevice,
+  storeDirOf,
   toDeviceSettings,
   type DeviceConfigDef,
 } from '../../src/node-red/device-settings';
@@ -83,6 +85,28 @@ describe('onenet-device settings mapping', () => {
     assert.equal(toDeviceSettings(def({ offlinePolicy: 'queue' }), KEY).options.offlinePolicy, 'queue');
     assert.equal(toDeviceSettings(def({ offlinePolicy: 'bogus' }), KEY).options.offlinePolicy, 'fail');
     assert.equal(toDeviceSettings(def(), KEY).options.offlinePolicy, 'fail');
+  });
+
+  it('maps offlinePolicy "store" with its bounds (100 MB and 30 days when empty), the directory left to the node', () => {
+    const stored = toDeviceSettings(def({ offlinePolicy: 'store' }), KEY).options;
+    assert.equal(stored.offlinePolicy, 'store');
+    assert.deepEqual(stored.store, { dir: '', maxBytes: 100 * 1024 * 1024, maxAgeMs: 30 * 86_400_000 });
+    const sized = toDeviceSettings(def({ offlinePolicy: 'store', storeSizeMb: '5', storeAgeDays: 2 }), KEY);
+    assert.deepEqual(sized.options.store, { dir: '', maxBytes: 5 * 1024 * 1024, maxAgeMs: 2 * 86_400_000 });
+    assert.throws(
+      () => toDeviceSettings(def({ offlinePolicy: 'store', storeSizeMb: '0' }), KEY),
+      /store size \(MB\) must be a whole number/,
+    );
+    assert.equal(toDeviceSettings(def({ offlinePolicy: 'queue' }), KEY).options.store, undefined);
+  });
+
+  it("puts each identity's store in its own directory under the user directory, safe for any file system", () => {
+    const identity = { host: 'MQTTS.heclouds.com', port: 1883, productId: 'P1', deviceName: 'dev:1/x' };
+    assert.equal(
+      storeDirOf('/data', identity),
+      path.join('/data', 'onenet-store', 'P1', 'dev%3a1%2fx@mqtts.heclouds.com_1883'),
+    );
+    assert.notEqual(storeDirOf('/data', identity), storeDirOf('/data', { ...identity, deviceName: 'dev2' }));
   });
 
   const refusals: Array<[string, Partial<DeviceConfigDef>, RegExp]> = [

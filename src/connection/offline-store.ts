@@ -1,0 +1,148 @@
+import { Journal, StoreError, type NewValue } from '../store';
+import { OneNetRequestError } from './errors';
+import type { RequestEntry } from './uplink-types';
+import type { StoreOptions } from './types';
+
+/** What the store tells the log: values dropped by a bound, and unreadable tails skipped. */
+export type StoreEvent =
+  | { type: 'dropped'; count: number; reason: 'size' | 'age' }
+  | { type: 'torn'; file: string; bytes: number }
+  | { type: 'refused'; identifier: string; code: number; count: number }
+  | { type: 'unusable'; reason: string };
+
+/**
+ * Stores of a directory still closing (their last writes going out). A deploy replaces a connection
+ * with a new one for the same identity at once; its journal opens only after the old one closed, so
+ * two never write one directory.
+ */
+const closingDirs = new Map<string, Promise<unknown>>();
+
+export interface OfflineStoreHooks {
+  /** The number of stored values may have changed (for the status). */
+  changed: () => void;
+  report: (event: StoreEvent) => void;
+}
+
+/**
+ * The `store` policy's side of a connection: writes a post that cannot be sent now to the journal
+ * (src/store) and settles it `stored: true` once the values are on disk. Each value keeps its own
+ * time, or the time the post was accepted, so a value delivered later (or twice) is identical.
+ */
+export class OfflineStore {
+  private journal: Journal | undefined;
+  private readonly opening: Promise<Journal>;
+  /** Why the store cannot be used, while it cannot. */
+  error: string | undefined;
+
+  constructor(
+    private readonly options: Required<StoreOptions>,
+    /** "productId/deviceName", the device every record belongs to. */
+    private readonly device: string,
+    private readonly hooks: OfflineStoreHooks,
+  ) {
+    const previous = closingDirs.get(options.dir) ?? Promise.resolve();
+    this.opening = previous.then(() =>
+      Journal.open({
+        dir: options.dir,
+        maxBytes: options.maxBytes,
+        maxAgeMs: options.maxAgeMs,
+        dropped: (count, reason) => {
+          hooks.report({ type: 'dropped', count, reason });
+          hooks.changed();
+        },
+        torn: (file, bytes) => hooks.report({ type: 'torn', file, bytes }),
+      }),
+    );
+    this.opening.then(
+      (journal) => {
+        this.journal = journal;
+        hooks.changed();
+      },
+      (err: Error) => this.unusable(err),
+    );
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Values stored and not yet delivered (0 until the journal is open). */
+  get pending(): number {
+    return this.journal?.pending ?? 0;
+  }
+
+  /** The open journal, once it is. */
+  ready(): Journal | undefined {
+    return this.journal;
+  }
+
+  /** Writes the entry's values; the entry resolves `stored` once they are durable, or fails 'store'. */
+  accept(entry: RequestEntry): void {
+    clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.done = true;
+    const kind = entry.kind === 'event-post' ? 'event' : 'property';
+    const values: NewValue[] = Object.entries(entry.values).map(([identifier, timed]) => ({
+      device: this.device,
+      kind,
+      identifier,
+      value: timed.value,
+      time: timed.time ?? entry.createdAt,
+    }));
+    this.opening
+      .then((journal) => journal.append(values))
+      .then(
+        () => {
+          this.error = undefined;
+          this.hooks.changed();
+          entry.resolve({
+            id: entry.id,
+            topic: entry.topic,
+            code: 0,
+            message: `stored: ${values.length} value(s) kept on disk, to be delivered once connected`,
+            latencyMs: Date.now() - entry.createdAt,
+            merged: 1,
+            stored: true,
+          });
+        },
+        (err: Error) => {
+          this.unusable(err);
+          entry.reject(
+            new OneNetRequestError('store', `not stored: ${err.message}`, {
+              id: entry.id,
+              topic: entry.topic,
+              latencyMs: Date.now() - entry.createdAt,
+              sent: false,
+            }),
+          );
+        },
+      );
+  }
+
+  /** Waits for pending writes; returns how many values stay on disk. */
+  close(): Promise<number> {
+    const closing = (async (): Promise<number> => {
+      const journal = await this.opening.catch(() => undefined);
+      if (!journal) return 0;
+      await journal.close();
+      return journal.pending;
+    })();
+    const dir = this.options.dir;
+    const done = closing.catch(() => 0);
+    closingDirs.set(dir, done);
+    void done.then(() => {
+      if (closingDirs.get(dir) === done) closingDirs.delete(dir);
+    });
+    return closing;
+  }
+
+  private unusable(err: Error): void {
+    const reason = err instanceof StoreError ? err.message : `cannot use the store: ${err.message}`;
+    const changed = this.error !== reason;
+    this.error = reason;
+    if (changed) {
+      this.hooks.report({ type: 'unusable', reason });
+      this.hooks.changed();
+    }
+  }
+}
