@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const emulator = await OneNetEmulator.start({
     devices,
     propertyHistoryLimit: POSTS * PROPERTIES * 2,
-  } as never);
+  });
   const userDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'onenet-outage-'));
   await emulator.stopListening();
   const connections = devices.map(
