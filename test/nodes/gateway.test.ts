@@ -37,6 +37,13 @@ const ref = (device: DeviceRef): DeviceRef => ({
 const lastStatusText = (id: string): string | undefined => lastStatus(id)?.text;
 const names = (refs: DeviceRef[]): string[] => refs.map((device) => device.deviceName).sort();
 
+/** Posts `payload` through post node `id` and resolves with the code its output reported. */
+async function postCode(id: string, payload: Record<string, unknown>): Promise<number> {
+  const replied = nextMessage(`${id}-out`, 5000);
+  node(id).receive({ payload });
+  return ((await replied).onenet as { code: number }).code;
+}
+
 const S = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.';
 const SUB_LOGGED_IN = `${S}sub-logged-in`;
 export const SUB_NOT_BOUND = `${S}sub-not-bound`;
@@ -156,9 +163,7 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
       5000,
     );
     await allLoggedIn(1);
-    const replied = nextMessage('p0-out', 5000);
-    node('p0').receive({ payload: { humidity: 40 } });
-    assert.equal(((await replied).onenet as { code: number }).code, 200);
+    assert.equal(await postCode('p0', { humidity: 40 }), 200);
   });
 
   it('a gateway with its own nodes and sub-devices at once; merges many sub-device posts into pack/post', async () => {
@@ -307,20 +312,12 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     node('p0').receive({ payload: { temperature: 1 } });
     const text = errorText(await caught);
     assert.match(text, /field-0 is not bound/);
-    const replied = nextMessage('p1-out', 5000);
-    node('p1').receive({ payload: { temperature: 2 } });
-    assert.equal(
-      ((await replied).onenet as { code: number }).code,
-      200,
-      'the sub-device still bound keeps working',
-    );
+    assert.equal(await postCode('p1', { temperature: 2 }), 200, 'the sub-device still bound keeps working');
 
     // Bound again in the console and synced: it is logged in and posts again.
     await emulator.changeTopology(ref(GATEWAY), [ref(SUBS[0]!), ref(SUBS[1]!)]);
     await waitStatus('p0', SUB_LOGGED_IN, 5000);
-    const again = nextMessage('p0-out', 5000);
-    node('p0').receive({ payload: { temperature: 3 } });
-    assert.equal(((await again).onenet as { code: number }).code, 200);
+    assert.equal(await postCode('p0', { temperature: 3 }), 200);
   });
 
   it('unbinds only when a flow asks (msg.action "unbind"); removing its nodes logs it out but keeps it bound', async () => {
@@ -384,9 +381,7 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     const text = errorText(await caught);
     assert.match(text, /refused sub-device SubProd001\/field-1/);
     assert.ok(!text.includes(wrongKey) && !text.includes(SUBS[1]!.key), 'no key in the error');
-    const replied = nextMessage('p0-out', 5000);
-    node('p0').receive({ payload: { temperature: 2 } });
-    assert.equal(((await replied).onenet as { code: number }).code, 200);
+    assert.equal(await postCode('p0', { temperature: 2 }), 200);
   });
 
   it('refuses a gateway that is itself a sub-device (one level only)', async () => {
