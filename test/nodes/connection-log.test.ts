@@ -88,6 +88,8 @@ describe('connection trouble in the Node-RED log', function () {
   it('logs a disconnect the flow asked for as such, not as trouble', async () => {
     await loadTranslated('en-US', [deviceConfig(emulator), postNode(), ...catchAll()]);
     await waitConnected(emulator);
+    // The emulator sees the subscriptions before the client has its SUBACK: wait for the client too.
+    await waitFor(() => logLines('log').length === 1, 'the first login to be logged');
     node('post').receive({ action: 'disconnect' });
     await waitFor(() => logLines('log').length === 2, 'the disconnect to be logged');
     assert.equal(logLines('log')[1], `disconnected from OneNET (${LABEL}) by msg.action "disconnect"`);
