@@ -32,6 +32,8 @@ export interface CrashRunOptions {
   /** How long the final run may take to empty the store. */
   drainTimeoutMs: number;
   seed: number;
+  /** SIGKILL for the crash test; SIGINT (Node-RED's own orderly stop) as the benchmark's baseline. */
+  signal?: 'SIGKILL' | 'SIGINT';
   log?: (line: string) => void;
 }
 
@@ -139,7 +141,7 @@ export async function runCrashTest(options: CrashRunOptions): Promise<CrashRunRe
 
   async function kill(nodeRed: NodeRedProcess, run: number): Promise<void> {
     const exited = new Promise((resolve) => nodeRed.child.once('exit', resolve));
-    nodeRed.child.kill('SIGKILL');
+    nodeRed.child.kill(options.signal ?? 'SIGKILL');
     await exited;
     runSpans.get(run)!.to = Date.now();
   }
