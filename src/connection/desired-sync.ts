@@ -11,6 +11,7 @@ import {
   type ThingReply,
 } from '../protocol';
 import { readableText } from './client-text';
+import { AwaitedReplies } from './awaited-replies';
 import { OneNetRequestError } from './errors';
 import type { ResolvedOptions } from './options';
 import type { Session } from './session';
@@ -34,17 +35,6 @@ export interface DesiredSyncHooks {
   report: (event: DownlinkErrorEvent) => void;
 }
 
-interface Pending {
-  replyKind: DesiredReplyKind;
-  topic: string;
-  session: Session;
-  queued: PriorityUplink | undefined;
-  published: boolean;
-  timer: NodeJS.Timeout | undefined;
-  resolve: (reply: ThingReply) => void;
-  reject: (error: OneNetRequestError) => void;
-}
-
 /**
  * Desired values (期望值, onenet-next.md §Q4): OneNET keeps a value set while the device was offline
  * and waits for the device to ask ("待设备上线后，设备可主动获取属性期望值"). So after every login
@@ -59,14 +49,16 @@ interface Pending {
  */
 export class DesiredSync {
   private handlers: DesiredHandler[] = [];
-  private readonly pending = new Map<string, Pending>();
+  private readonly awaited: AwaitedReplies;
   private closed = false;
 
   constructor(
     private readonly identity: DeviceIdentity,
     private readonly options: ResolvedOptions,
     private readonly hooks: DesiredSyncHooks,
-  ) {}
+  ) {
+    this.awaited = new AwaitedReplies({ deadlineFrom: 'submit', connection: 'the connection' }, hooks);
+  }
 
   onDesired(handler: DesiredHandler): () => void {
     if (typeof handler !== 'function') throw new TypeError('onDesired needs a function');
@@ -122,11 +114,7 @@ export class DesiredSync {
 
   /** A reply on a desired reply topic. Returns false when no request waits for it. */
   handleReply(reply: ThingReply, replyKind: DesiredReplyKind): boolean {
-    const entry = this.pending.get(reply.id);
-    if (!entry || entry.replyKind !== replyKind) return false;
-    this.finish(reply.id, entry);
-    entry.resolve(reply);
-    return true;
+    return this.awaited.handleReply(reply, replyKind);
   }
 
   /**
@@ -134,35 +122,13 @@ export class DesiredSync {
    * (OneNET answers on the session that asked), so they fail now instead of at their timeout.
    */
   sessionChanged(): void {
-    const live = this.hooks.liveSession();
-    for (const [id, entry] of [...this.pending]) {
-      if (entry.session === live) continue;
-      this.finish(id, entry);
-      entry.reject(
-        new OneNetRequestError(
-          'disconnected',
-          entry.published
-            ? 'the connection dropped before OneNET answered'
-            : 'not sent: the connection dropped',
-          { id, topic: entry.topic, sent: entry.published },
-        ),
-      );
-    }
+    this.awaited.sessionChanged();
   }
 
   close(): void {
     this.closed = true;
     this.handlers = [];
-    for (const [id, entry] of [...this.pending]) {
-      this.finish(id, entry);
-      entry.reject(
-        new OneNetRequestError('closed', 'the connection is closed', {
-          id,
-          topic: entry.topic,
-          sent: entry.published,
-        }),
-      );
-    }
+    this.awaited.close();
   }
 
   private async fetch(identifiers: string[]): Promise<void> {
@@ -249,49 +215,13 @@ export class DesiredSync {
         new OneNetRequestError('invalid', readableText(`not sent: ${(err as Error).message}`), { topic }),
       );
     }
-    return new Promise<ThingReply>((resolve, reject) => {
-      const entry: Pending = {
-        replyKind: kind === 'desired-get' ? 'desired-get-reply' : 'desired-delete-reply',
-        topic,
-        session,
-        queued: undefined,
-        published: false,
-        timer: undefined,
-        resolve,
-        reject,
-      };
-      this.pending.set(id, entry);
-      const timeoutMs = this.options.requestTimeoutMs;
-      entry.timer = setTimeout(() => {
-        if (this.pending.get(id) !== entry) return;
-        this.finish(id, entry);
-        reject(
-          new OneNetRequestError(
-            'timeout',
-            entry.published
-              ? `no reply from OneNET within ${timeoutMs} ms`
-              : `not sent within ${timeoutMs} ms: the uplink was busy`,
-            { id, topic, sent: entry.published },
-          ),
-        );
-      }, timeoutMs);
-      entry.queued = this.hooks.submitPriority(() => {
-        if (this.pending.get(id) !== entry) return;
-        if (this.hooks.liveSession() !== session) {
-          this.sessionChanged();
-          return;
-        }
-        entry.published = true;
-        session.publish(topic, payload, 1, (error) => {
-          if (error && this.pending.get(id) === entry) this.sessionChanged();
-        });
-      });
+    return this.awaited.send({
+      id,
+      topic,
+      replyKind: kind === 'desired-get' ? 'desired-get-reply' : 'desired-delete-reply',
+      payload,
+      session,
+      timeoutMs: this.options.requestTimeoutMs,
     });
-  }
-
-  private finish(id: string, entry: Pending): void {
-    this.pending.delete(id);
-    clearTimeout(entry.timer);
-    if (entry.queued) entry.queued.cancelled = true;
   }
 }

@@ -5,6 +5,7 @@ import {
   type ThingRequest,
   type TopicKind,
 } from '../protocol';
+import { AwaitedReplies } from './awaited-replies';
 import { OneNetRequestError } from './errors';
 import type { Session } from './session';
 import type { PriorityUplink } from './uplink-types';
@@ -31,15 +32,6 @@ export interface GatewayRequestHooks {
   timeoutMs: () => number;
 }
 
-interface Pending {
-  replyKind: TopicKind;
-  session: Session;
-  queued: PriorityUplink | undefined;
-  timer: NodeJS.Timeout | undefined;
-  resolve: (reply: ThingReply) => void;
-  reject: (error: OneNetRequestError) => void;
-}
-
 /**
  * Publishes a gateway's topology and login requests through the uplink budget (they count against
  * uplinkRate like every uplink, DESIGN.md §4) and matches each reply to its request by id. The
@@ -48,12 +40,17 @@ interface Pending {
  * ends fails at once.
  */
 export class GatewayRequests {
-  private readonly pending = new Map<string, Pending>();
+  private readonly awaited: AwaitedReplies;
 
   constructor(
     private readonly identity: DeviceIdentity,
     private readonly hooks: GatewayRequestHooks,
-  ) {}
+  ) {
+    this.awaited = new AwaitedReplies(
+      { deadlineFrom: 'publish', connection: "the gateway's connection" },
+      hooks,
+    );
+  }
 
   topicOf(kind: TopicKind): string {
     return buildTopic({ productId: this.identity.productId, deviceName: this.identity.deviceName, kind });
@@ -77,47 +74,13 @@ export class GatewayRequests {
     } catch (err) {
       return Promise.reject(new OneNetRequestError('invalid', (err as Error).message, { topic }));
     }
-    return new Promise<ThingReply>((resolve, reject) => {
-      const entry: Pending = {
-        replyKind: `${kind}-reply` as TopicKind,
-        session,
-        queued: undefined,
-        timer: undefined,
-        resolve,
-        reject,
-      };
-      this.pending.set(id, entry);
-      entry.queued = this.hooks.submitPriority(() => {
-        if (this.pending.get(id) !== entry) return;
-        if (this.hooks.liveSession() !== session) {
-          this.fail(
-            id,
-            entry,
-            new OneNetRequestError('disconnected', 'the gateway disconnected', { id, topic }),
-          );
-          return;
-        }
-        const timeoutMs = this.hooks.timeoutMs();
-        entry.timer = setTimeout(() => {
-          this.fail(
-            id,
-            entry,
-            new OneNetRequestError('timeout', `no reply from OneNET within ${timeoutMs} ms`, {
-              id,
-              topic,
-              sent: true,
-            }),
-          );
-        }, timeoutMs);
-        session.publish(topic, payload, 1, (error) => {
-          if (error)
-            this.fail(
-              id,
-              entry,
-              new OneNetRequestError('disconnected', 'the gateway disconnected', { id, topic }),
-            );
-        });
-      });
+    return this.awaited.send({
+      id,
+      topic,
+      replyKind: `${kind}-reply` as TopicKind,
+      payload,
+      session,
+      timeoutMs: this.hooks.timeoutMs(),
     });
   }
 
@@ -151,35 +114,11 @@ export class GatewayRequests {
 
   /** A reply on `replyKind`'s topic; false when no request of ours waits for it. */
   handleReply(replyKind: TopicKind, reply: ThingReply): boolean {
-    const entry = this.pending.get(reply.id);
-    if (!entry || entry.replyKind !== replyKind) return false;
-    this.finish(reply.id, entry);
-    entry.resolve(reply);
-    return true;
+    return this.awaited.handleReply(reply, replyKind);
   }
 
   /** The gateway's session changed: requests of an older one cannot be answered any more. */
   sessionChanged(): void {
-    const live = this.hooks.liveSession();
-    for (const [id, entry] of [...this.pending]) {
-      if (entry.session === live) continue;
-      this.fail(
-        id,
-        entry,
-        new OneNetRequestError('disconnected', 'the gateway disconnected before OneNET replied', { id }),
-      );
-    }
-  }
-
-  private fail(id: string, entry: Pending, error: OneNetRequestError): void {
-    if (this.pending.get(id) !== entry) return;
-    this.finish(id, entry);
-    entry.reject(error);
-  }
-
-  private finish(id: string, entry: Pending): void {
-    this.pending.delete(id);
-    clearTimeout(entry.timer);
-    if (entry.queued) entry.queued.cancelled = true;
+    this.awaited.sessionChanged();
   }
 }
