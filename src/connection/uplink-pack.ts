@@ -111,7 +111,7 @@ export function hasPackHistory(entries: readonly RequestEntry[], sentLive: SentL
  * entry must then not go out alone (its older value would replace the newer as the latest), and
  * its values go to history instead.
  */
-export function overtakenLive(entry: RequestEntry, sentLive: SentLive): boolean {
+export function overtakenInPack(entry: RequestEntry, sentLive: SentLive): boolean {
   if (!entry.identity || entry.kind !== 'property-post') return false;
   for (const identifier of unsentOf(entry))
     if ((sentLive.get(pointKey(entry.identity, identifier)) ?? -1) > entry.seq) return true;

@@ -14,11 +14,12 @@ import {
   stampedPayload,
   hasHistory,
   hasLive,
+  overtakenLive,
   takeEvents,
   takeHistory,
   takeLatestProperties,
 } from './uplink-merge';
-import { hasPack, hasPackHistory, overtakenLive, takePack, takePackHistory } from './uplink-pack';
+import { hasPack, hasPackHistory, overtakenInPack, takePack, takePackHistory } from './uplink-pack';
 import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
 
 /** DESIGN.md §4 `uplinkRate`: "with a burst of at most 3". */
@@ -189,8 +190,8 @@ export class UplinkScheduler {
           this.waiting.shift();
           continue;
         }
-        // Partly sent, or a newer value of its sub-device went live: its rest is merged below.
-        if (entry.unsent !== undefined || overtakenLive(entry, this.sentLiveOfSubDevices)) break;
+        // Partly sent, or a newer value of one of its properties went live: its rest is merged below.
+        if (entry.unsent !== undefined || this.overtaken(entry)) break;
         this.waiting.shift();
         this.withdrawn(entry);
         if (this.hooks.isExpired(entry, now)) {
@@ -316,6 +317,12 @@ export class UplinkScheduler {
       if (kind !== 'history-post' || !member.latestCarrier) member.latestCarrier = message;
     }
     return message;
+  }
+
+  private overtaken(entry: RequestEntry): boolean {
+    return entry.identity
+      ? overtakenInPack(entry, this.sentLiveOfSubDevices)
+      : overtakenLive(entry, this.sentLive);
   }
 
   private withdrawn(entry: RequestEntry): void {

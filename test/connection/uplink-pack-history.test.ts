@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { fullyTaken } from '../../src/connection/uplink-merge';
-import { overtakenLive, takePack, takePackHistory } from '../../src/connection/uplink-pack';
+import { overtakenInPack, takePack, takePackHistory } from '../../src/connection/uplink-pack';
 import { UplinkScheduler } from '../../src/connection/uplink-scheduler';
 import type { RequestEntry, UplinkMessage } from '../../src/connection/uplink-types';
 import { buildHistoryPost, buildPackPost, parseHistoryPost } from '../../src/protocol';
@@ -137,7 +137,7 @@ describe('connection / history/post of sub-devices', () => {
       const sentLive = new Map<string, number>();
       takePack([newer], sentLive);
       const older = { ...subPost('field-0', 'property-post', { level: 1 }, T), seq: newer.seq - 1 };
-      assert.equal(overtakenLive(older, sentLive), true);
+      assert.equal(overtakenInPack(older, sentLive), true);
       assert.deepEqual(takePack([older], sentLive).entries, []);
       assert.deepEqual(takePackHistory([older], sentLive).entries[0]!.properties, {
         level: [{ value: 1, time: T }],
