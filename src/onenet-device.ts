@@ -24,7 +24,7 @@ import {
   storeDirOf,
 } from './node-red/device-settings';
 import { translator, type MessageName } from './node-red/i18n';
-import type { ActiveModel } from './node-red/model-check';
+import { activeModelOf, type ActiveModel } from './node-red/model-check';
 import { subDeviceApi } from './node-red/sub-device-node';
 import { gatewayOf, toSubDeviceSettings, type SubDeviceSettings } from './node-red/sub-device-settings';
 import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './node-red/product-node';
@@ -73,13 +73,6 @@ export = function registerDeviceNode(RED: NodeAPI): void {
   }
 
   /** A device config with a gateway: its flow nodes are carried by the gateway's connection. */
-  /** The thing model posts through this device are checked against, unless its product says off. */
-  function activeModelOf(product: ProductNode | undefined): ActiveModel | undefined {
-    return product?.thingModel && product.modelCheck !== 'off'
-      ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
-      : undefined;
-  }
-
   function startSubDevice(node: Node, def: DeviceConfigDef, gatewayId: string): void {
     let settings: SubDeviceSettings | undefined;
     let configProblem: string | undefined;

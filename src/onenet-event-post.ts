@@ -2,7 +2,7 @@ import { checkModelEventPost } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
 import { DynamicSubDevices } from './node-red/dynamic-sub-devices';
-import { ModelGate } from './node-red/model-check';
+import { ModelGate, type ModelSource } from './node-red/model-check';
 import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
@@ -25,16 +25,16 @@ export = function registerEventPostNode(RED: NodeAPI): void {
     const gate = new ModelGate(RED, this);
     const subDevices = new DynamicSubDevices(RED, this);
     this.on('input', (msg, send, done) => {
-      // msg.subDevice posts for a sub-device of this gateway; its model is its product's, not checked here.
-      let dynamic = false;
+      // msg.subDevice posts for a sub-device of this gateway: checked against its product's model.
+      let modelSource: ModelSource | undefined;
       runInput(
         link,
         msg,
         done,
         () => {
           const sub = subDevices.channelFor(link, msg);
-          dynamic = sub !== undefined;
-          return sub ?? link.ownConnection();
+          modelSource = sub ?? findDeviceNode(RED, def.device);
+          return sub?.channel ?? link.ownConnection();
         },
         async (connection) => {
           const identifier = configuredEvent || msg.event;
@@ -43,9 +43,7 @@ export = function registerEventPostNode(RED: NodeAPI): void {
           // The identifier's form is checked by the protocol core, which names what is wrong with it.
           await postAndForward(link, msg, send, () => {
             const output = payloadObject(msg.payload, 'of output parameters');
-            gate.enforce(dynamic ? undefined : findDeviceNode(RED, def.device), (model) =>
-              checkModelEventPost(model, String(identifier), output),
-            );
+            gate.enforce(modelSource, (model) => checkModelEventPost(model, String(identifier), output));
             return connection.request(
               'event-post',
               { identifier: identifier as string, output },

@@ -3,7 +3,7 @@ import { checkModelPropertyValues } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
 import { DynamicSubDevices } from './node-red/dynamic-sub-devices';
-import { ModelGate, postedValues } from './node-red/model-check';
+import { ModelGate, postedValues, type ModelSource } from './node-red/model-check';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
 import { payloadObject, postAndForward, postOptions, type PostNodeDef } from './node-red/post';
@@ -20,18 +20,18 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
     const subDevices = new DynamicSubDevices(RED, this);
     const gate = new ModelGate(RED, this);
     this.on('input', (msg, send, done) => {
-      // msg.subDevice posts for a sub-device of this gateway; its model is its product's, not checked here.
-      let dynamic = false;
+      // msg.subDevice posts for a sub-device of this gateway: checked against its product's model.
+      let modelSource: ModelSource | undefined;
       const connectionOf = (): DeviceChannel => {
         const sub = subDevices.channelFor(link, msg);
-        dynamic = sub !== undefined;
-        return sub ?? link.ownConnection();
+        modelSource = sub ?? findDeviceNode(RED, def.device);
+        return sub?.channel ?? link.ownConnection();
       };
       runInput(link, msg, done, connectionOf, (connection) =>
         postAndForward(link, msg, send, () => {
           const payload = payloadObject(msg.payload, 'of {identifier: value}');
           // Before anything is sent: with modelCheck "reject" a refused post throws here.
-          gate.enforce(dynamic ? undefined : findDeviceNode(RED, def.device), (model) => {
+          gate.enforce(modelSource, (model) => {
             const values = postedValues(payload);
             return values ? checkModelPropertyValues(model, values) : [];
           });

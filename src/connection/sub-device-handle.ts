@@ -19,6 +19,8 @@ type RequestCallOptions = RequestOptions & { time?: number };
 /** What a handle needs from its gateway's connection (sub-devices.ts wires it). */
 export interface SubDeviceHost {
   gatewayStatus: () => ConnectionStatus;
+  /** Its posts held until it is bound and logged in. */
+  waiting: () => number;
   request: (kind: UplinkKind, params: unknown, options: RequestCallOptions) => Promise<RequestOutcome>;
   reply: (
     request: { kind: DownlinkKind; id: string; identifier?: string },
@@ -59,7 +61,8 @@ export class SubDeviceHandle extends EventEmitter {
   status(): ConnectionStatus {
     const gateway = this.host.gatewayStatus();
     if (this.disposed) return { ...gateway, state: 'closed' };
-    return { ...gateway, subDevice: { ...this.own } };
+    const waiting = this.host.waiting();
+    return { ...gateway, subDevice: waiting > 0 ? { ...this.own, waiting } : { ...this.own } };
   }
 
   request(kind: UplinkKind, params: unknown, options: RequestCallOptions = {}): Promise<RequestOutcome> {
@@ -156,6 +159,11 @@ export class SubDeviceHandle extends EventEmitter {
 
   gatewayChanged(): void {
     this.emitStatus();
+  }
+
+  /** A post began or stopped waiting for the binding. */
+  heldChanged(): void {
+    if (!this.disposed) this.emitStatus();
   }
 
   dispose(): void {

@@ -14,6 +14,8 @@ export interface PostHooks {
   fail: (entry: RequestEntry, error: OneNetRequestError) => void;
   gatewayState: () => ConnectionState;
   offlinePolicy: OfflinePolicy;
+  /** The record's held posts changed: its nodes show how many wait (SubDeviceStatus.waiting). */
+  heldChanged: (record: SubDeviceRecord) => void;
 }
 
 export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: PostHooks): void {
@@ -32,6 +34,7 @@ export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: P
     const index = record.held.indexOf(entry);
     if (index < 0) return;
     record.held.splice(index, 1);
+    hooks.heldChanged(record);
     hooks.fail(
       entry,
       new OneNetRequestError(
@@ -42,6 +45,7 @@ export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: P
     );
   }, entry.timeoutMs);
   record.held.push(entry);
+  hooks.heldChanged(record);
 }
 
 /** Why a post of the sub-device cannot go out; names the sub-device, never its key. */
@@ -62,14 +66,18 @@ export function notUsable(
 
 export function failHeld(record: SubDeviceRecord, error: OneNetRequestError, hooks: PostHooks): void {
   const held = record.held;
+  if (held.length === 0) return;
   record.held = [];
+  hooks.heldChanged(record);
   for (const entry of held) if (!entry.done) hooks.fail(entry, error);
 }
 
 /** The held posts go to the pipeline, which starts each one's timeout afresh. */
 export function releaseHeld(record: SubDeviceRecord, hooks: PostHooks): void {
   const held = record.held;
+  if (held.length === 0) return;
   record.held = [];
+  hooks.heldChanged(record);
   for (const entry of held) {
     if (entry.done) continue;
     clearTimeout(entry.timer);

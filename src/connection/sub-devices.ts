@@ -106,6 +106,7 @@ export class SubDevices {
       fail: hooks.fail,
       gatewayState: () => hooks.gatewayStatus().state,
       offlinePolicy: hooks.options.offlinePolicy,
+      heldChanged: (record) => record.handle.heldChanged(),
     };
     this.commands = new SubDeviceCommands(
       this.requests,
@@ -129,6 +130,7 @@ export class SubDevices {
         );
       const host: SubDeviceHost = {
         gatewayStatus: this.hooks.gatewayStatus,
+        waiting: () => record!.held.length,
         request: (kind, params, options) => this.hooks.request(identity, kind, params, options),
         unbind: () => this.unbind(record!),
         reply: (request, code, data, message) => this.commands.reply(identity, request, code, data, message),

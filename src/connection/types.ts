@@ -100,6 +100,8 @@ export interface SubDeviceStatus {
   state: SubDeviceState;
   /** The platform's code when it refused the binding or the login. */
   code?: number;
+  /** Posts of this sub-device held until it is bound and logged in (absent when none). */
+  waiting?: number;
 }
 
 export interface ConnectionStatus {

@@ -97,6 +97,17 @@ export function hasHistory(
   return false;
 }
 
+/**
+ * Whether a newer value of one of the entry's properties already went out in a property/post: the
+ * entry must then not go out alone (its older value would replace the newer as the latest), and
+ * its values go to history instead.
+ */
+export function overtakenLive(entry: RequestEntry, sentLive: Map<string, number>): boolean {
+  if (entry.kind !== 'property-post') return false;
+  for (const identifier of unsentOf(entry)) if ((sentLive.get(identifier) ?? -1) > entry.seq) return true;
+  return false;
+}
+
 /** Whether some waiting property value is the newest of its property. */
 export function hasLive(entries: readonly RequestEntry[], sentLive: Map<string, number>): boolean {
   const newest = newestPending(entries);

@@ -14,11 +14,12 @@ import {
   stampedPayload,
   hasHistory,
   hasLive,
+  overtakenLive,
   takeEvents,
   takeHistory,
   takeLatestProperties,
 } from './uplink-merge';
-import { takePack } from './uplink-pack';
+import { hasPack, hasPackHistory, overtakenInPack, takePack, takePackHistory } from './uplink-pack';
 import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
 
 /** DESIGN.md §4 `uplinkRate`: "with a burst of at most 3". */
@@ -38,9 +39,9 @@ export interface SchedulerHooks {
 
 export type NextUplink = { priority: PriorityUplink } | { message: UplinkMessage };
 
-/** `pack`: sub-devices' posts on a gateway's connection (uplink-pack.ts). */
-type Lane = 'property' | 'history' | 'event' | 'pack';
-const LANES: readonly Lane[] = ['property', 'history', 'event', 'pack'];
+/** `pack`, `pack-history`: sub-devices' posts on a gateway's connection (uplink-pack.ts). */
+type Lane = 'property' | 'history' | 'event' | 'pack' | 'pack-history';
+const LANES: readonly Lane[] = ['property', 'history', 'event', 'pack', 'pack-history'];
 
 /**
  * Decides what the connection publishes next and when, within the uplink budget (TokenBucket):
@@ -49,7 +50,9 @@ const LANES: readonly Lane[] = ['property', 'history', 'event', 'pack'];
  * alone, exactly as the first release sent it. When more posts wait than the budget allows now,
  * the waiting posts are merged (uplink-merge.ts): a property/post of the newest values, a
  * history/post of the values they overwrote and an event/post of one value per event identifier
- * take turns, so none of them waits behind the others for long.
+ * take turns, so none of them waits behind the others for long. A gateway's sub-devices take two
+ * more turns (uplink-pack.ts): a pack/post of their newest values and a history/post, with
+ * identities, of the values those overwrote.
  */
 export class UplinkScheduler {
   private readonly bucket: TokenBucket;
@@ -59,6 +62,8 @@ export class UplinkScheduler {
   private waitingCount = 0;
   /** identifier → seq of the newest value sent in a property/post, so an older one never follows it. */
   private readonly sentLive = new Map<string, number>();
+  /** The same for sub-devices' points, keyed by identity and identifier (uplink-pack.ts). */
+  private readonly sentLiveOfSubDevices = new Map<string, number>();
   private laneTurn = 0;
   /** When the budget last held back something that waited (ms); entries accepted by then waited for it. */
   private heldBackAt = Number.NEGATIVE_INFINITY;
@@ -185,7 +190,8 @@ export class UplinkScheduler {
           this.waiting.shift();
           continue;
         }
-        if (entry.unsent !== undefined) break; // partly sent: its rest is merged below
+        // Partly sent, or a newer value of one of its properties went live: its rest is merged below.
+        if (entry.unsent !== undefined || this.overtaken(entry)) break;
         this.waiting.shift();
         this.withdrawn(entry);
         if (this.hooks.isExpired(entry, now)) {
@@ -221,7 +227,8 @@ export class UplinkScheduler {
       property: hasLive(properties, this.sentLive),
       history: hasHistory(properties, events, this.sentLive),
       event: events.length > 0,
-      pack: subDevices.length > 0,
+      pack: hasPack(subDevices, this.sentLiveOfSubDevices),
+      'pack-history': hasPackHistory(subDevices, this.sentLiveOfSubDevices),
     };
     let message: UplinkMessage | undefined;
     for (let i = 0; i < LANES.length && !message; i++) {
@@ -255,10 +262,15 @@ export class UplinkScheduler {
       ({ params, members } = takeEvents(events));
       kind = 'event-post';
     } else if (lane === 'pack') {
-      const pack = takePack(subDevices);
+      const pack = takePack(subDevices, this.sentLiveOfSubDevices);
       ({ members } = pack);
       params = pack.entries;
       kind = 'pack-post';
+    } else if (lane === 'pack-history') {
+      const history = takePackHistory(subDevices, this.sentLiveOfSubDevices);
+      ({ members } = history);
+      params = history.entries;
+      kind = 'history-post';
     } else {
       const history = takeHistory(properties, events, this.sentLive);
       members = history.members;
@@ -268,7 +280,8 @@ export class UplinkScheduler {
     if (members.length === 0) return undefined;
     let payload: Buffer;
     try {
-      if (kind === 'history-post')
+      if (lane === 'pack-history') payload = Buffer.from(buildHistoryPost(id, params as HistoryEntry[]));
+      else if (kind === 'history-post')
         payload = Buffer.from(buildHistoryPost(id, [historyEntry(params as MergedHistory)]));
       else if (kind === 'pack-post') payload = Buffer.from(buildPackPost(id, params as PackEntry[]));
       else payload = serializeMessage(buildRequest(id, params));
@@ -306,6 +319,12 @@ export class UplinkScheduler {
     return message;
   }
 
+  private overtaken(entry: RequestEntry): boolean {
+    return entry.identity
+      ? overtakenInPack(entry, this.sentLiveOfSubDevices)
+      : overtakenLive(entry, this.sentLive);
+  }
+
   private withdrawn(entry: RequestEntry): void {
     if (!entry.waiting) return;
     entry.waiting = false;
@@ -317,6 +336,7 @@ export class UplinkScheduler {
     if (this.waitingCount > 0) return;
     this.waiting = new Fifo<RequestEntry>();
     this.sentLive.clear();
+    this.sentLiveOfSubDevices.clear();
   }
 
   private skipCancelled(): void {

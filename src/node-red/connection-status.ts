@@ -28,8 +28,13 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
   if (status.stored !== undefined && status.state !== 'closed') {
     return { fill: 'yellow', shape: 'ring', text: t('stored', { count: status.stored }) };
   }
-  if (status.queueDepth > 0 && status.state !== 'closed') {
-    return { fill: 'yellow', shape: 'dot', text: t('queued', { count: status.queueDepth }) };
+  // A sub-device's posts held for its binding and login wait as the queued ones do.
+  const held = status.subDevice?.waiting ?? 0;
+  if (held > 0 && status.subDevice?.state === 'binding' && status.state === 'connected') {
+    return { fill: 'yellow', shape: 'ring', text: t('subBindingWaiting', { count: held }) };
+  }
+  if (status.queueDepth + held > 0 && status.state !== 'closed') {
+    return { fill: 'yellow', shape: 'dot', text: t('queued', { count: status.queueDepth + held }) };
   }
   if (status.subDevice && status.state === 'connected') return describeSubDevice(status.subDevice, t);
   switch (status.state) {

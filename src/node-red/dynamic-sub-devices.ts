@@ -2,15 +2,22 @@ import { DeviceConnection, type DeviceChannel } from '../connection';
 import { deviceNameError, productIdError, type SubDeviceIdentity } from '../protocol';
 import type { DeviceLink } from './device-link';
 import { FlowError } from './flow-error';
+import { activeModelOf, type ActiveModel, type ModelSource } from './model-check';
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './node-red-types';
-import { PRODUCT_NODE_TYPE, findProductNode } from './product-node';
+import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './product-node';
+
+/** The channel of a msg.subDevice, and the model its posts are checked against (its product's). */
+export interface SubDeviceChannel extends ModelSource {
+  channel: DeviceChannel;
+}
 
 /**
  * `msg.subDevice = {productId, deviceName}` on a post node of a gateway (DESIGN.md §4): posts for a
  * sub-device that has no config node, keyed by the onenet-product of its product id (which must
  * hold the product key). It is bound and logged in on first use and counted in the gateway's status;
- * the gateway's table holds at most 1,500 (OneNET's limit). The node lets go of its sub-devices
- * when it closes (the last user of one logs it out).
+ * the gateway's table holds at most 1,500 (OneNET's limit). Its posts are checked against that
+ * product's thing model as a configured device's are against its own (model-check.ts). The node
+ * lets go of its sub-devices when it closes (the last user of one logs it out).
  */
 export class DynamicSubDevices {
   private readonly used = new Map<string, { connection: DeviceConnection; identity: SubDeviceIdentity }>();
@@ -23,7 +30,7 @@ export class DynamicSubDevices {
   }
 
   /** The channel msg.subDevice names, or undefined when the msg names none. Throws a FlowError. */
-  channelFor(link: DeviceLink, msg: NodeMessage): DeviceChannel | undefined {
+  channelFor(link: DeviceLink, msg: NodeMessage): SubDeviceChannel | undefined {
     const wanted = (msg as { subDevice?: unknown }).subDevice;
     if (wanted === undefined) return undefined;
     const identity = this.identityOf(wanted);
@@ -32,11 +39,12 @@ export class DynamicSubDevices {
       throw new FlowError(
         'msg.subDevice works only on a node of a gateway (a device config without a gateway)',
       );
-    const key = this.productKeyOf(identity.productID);
+    const product = this.productOf(identity.productID);
     const mapKey = `${gateway.key}|${identity.productID}/${identity.deviceName}`;
-    const handle = gateway.subDevice(identity, key, this.node.id);
+    const handle = gateway.subDevice(identity, product.productKey!.trim(), this.node.id);
     this.used.set(mapKey, { connection: gateway, identity });
-    return handle;
+    const model = activeModelOf(product);
+    return { channel: handle, activeModel: (): ActiveModel | undefined => model };
   }
 
   private identityOf(value: unknown): SubDeviceIdentity {
@@ -50,15 +58,15 @@ export class DynamicSubDevices {
     return { productID: String(productId).trim(), deviceName: String(deviceName).trim() };
   }
 
-  /** The access_key of the onenet-product config node with this product id. */
-  private productKeyOf(productId: string): string {
-    let found: string | undefined;
+  /** The onenet-product config node with this product id that holds its access_key. */
+  private productOf(productId: string): ProductNode {
+    let found: ProductNode | undefined;
     let withoutKey = false;
     this.RED.nodes.eachNode?.((def: NodeDef) => {
       if (found !== undefined || def.type !== PRODUCT_NODE_TYPE) return;
       const product = findProductNode(this.RED, def.id);
       if (!product || product.productId !== productId) return;
-      if (product.productKey && product.productKey.trim() !== '') found = product.productKey.trim();
+      if (product.productKey && product.productKey.trim() !== '') found = product;
       else withoutKey = true;
     });
     if (found !== undefined) return found;

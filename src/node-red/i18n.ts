@@ -30,6 +30,7 @@ export const MESSAGE_KEYS = {
   logStoreKept: `${OUR_NAMESPACE}log.store-kept`,
   closed: `${OUR_NAMESPACE}status.closed`,
   subBinding: `${OUR_NAMESPACE}status.sub-binding`,
+  subBindingWaiting: `${OUR_NAMESPACE}status.sub-binding-waiting`,
   subLoggedIn: `${OUR_NAMESPACE}status.sub-logged-in`,
   subNotBound: `${OUR_NAMESPACE}status.sub-not-bound`,
   subRefused: `${OUR_NAMESPACE}status.sub-refused`,

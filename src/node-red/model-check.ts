@@ -1,8 +1,8 @@
 import type { ModelViolation, TslModel } from '../protocol/tsl-types';
-import type { DeviceNode } from './device-node';
 import { FlowError } from './flow-error';
 import { modelRuleText, translator } from './i18n';
 import type { Node, NodeAPI } from './node-red-types';
+import type { ProductNode } from './product-node';
 
 /** Violations named in one error message; the rest are counted (all of them are on the error). */
 const MAX_NAMED = 3;
@@ -28,6 +28,18 @@ export interface ActiveModel {
   productId: string;
 }
 
+/** Where a message's model comes from: a device config node, or a msg.subDevice's product. */
+export interface ModelSource {
+  activeModel(): ActiveModel | undefined;
+}
+
+/** The thing model posts of a product's devices are checked against, unless the product says off. */
+export function activeModelOf(product: ProductNode | undefined): ActiveModel | undefined {
+  return product?.thingModel && product.modelCheck !== 'off'
+    ? { model: product.thingModel, mode: product.modelCheck, productId: product.productId }
+    : undefined;
+}
+
 /**
  * What a flow node does with the thing-model verdict on a message before it is sent: `reject` throws a
  * ModelCheckError naming identifier, value and rule; `warn` lets it go, with one node.warn per
@@ -45,8 +57,8 @@ export class ModelGate {
   }
 
   /** Runs `check` when the device has an active model; throws or warns as the product says. */
-  enforce(device: DeviceNode | undefined, check: (model: TslModel) => ModelViolation[]): void {
-    const active = device?.activeModel();
+  enforce(source: ModelSource | undefined, check: (model: TslModel) => ModelViolation[]): void {
+    const active = source?.activeModel();
     if (!active) return;
     const violations = check(active.model);
     if (violations.length === 0) return;
@@ -61,7 +73,8 @@ export class ModelGate {
       );
     }
     for (const violation of violations) {
-      const key = `${violation.identifier}\u0000${violation.rule}`;
+      // Per product too: one node may post for sub-devices of several products (msg.subDevice).
+      const key = `${active.productId}\u0000${violation.identifier}\u0000${violation.rule}`;
       if (this.warned.has(key)) continue;
       this.warned.add(key);
       this.node.warn(

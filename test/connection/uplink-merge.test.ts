@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { TokenBucket } from '../../src/connection/token-bucket';
+import { UplinkScheduler } from '../../src/connection/uplink-scheduler';
 import {
   hasHistory,
   hasLive,
@@ -7,7 +8,7 @@ import {
   takeHistory,
   takeLatestProperties,
 } from '../../src/connection/uplink-merge';
-import type { RequestEntry } from '../../src/connection/uplink-types';
+import type { RequestEntry, UplinkMessage } from '../../src/connection/uplink-types';
 
 /** The merge rules of the uplink scheduler, on entries built by hand (issue "Uplink scheduler"). */
 
@@ -88,6 +89,39 @@ describe('connection / uplink merge rules', () => {
     assert.equal(hasLive([older], sentLive), false);
     assert.deepEqual(takeLatestProperties([older], sentLive).params, {});
     assert.deepEqual(takeHistory([older], [], sentLive).properties, { temp: [{ value: 1, time: 1000 }] });
+  });
+
+  it('never sends an older post alone after a newer value of its property went live', () => {
+    let id = 100;
+    const scheduler = new UplinkScheduler(
+      1,
+      {
+        nextId: () => String(++id),
+        topicOf: (kind) => kind,
+        isExpired: () => false,
+        expired: noop,
+        unbuildable: (_, error) => assert.fail(error),
+      },
+      0,
+    );
+    // The burst goes on three posts, each alone; two more then wait for the budget.
+    for (let i = 0; i < 3; i++) {
+      scheduler.add(entry('property-post', { hum: i }, 0));
+      assert.equal((scheduler.next(0) as { message: UplinkMessage }).message.alone, true);
+    }
+    const older = entry('property-post', { temp: 1 }, 10);
+    const newer = entry('property-post', { temp: 2 }, 20);
+    scheduler.add(older);
+    scheduler.add(newer);
+    const live = (scheduler.next(1000) as { message: UplinkMessage }).message;
+    assert.deepEqual([live.kind, live.members], ['property-post', [newer]]);
+    // The budget would now carry the older post alone, as a property/post that would make it the latest.
+    const next = (scheduler.next(2000) as { message: UplinkMessage }).message;
+    assert.equal(next.kind, 'history-post');
+    assert.equal(
+      next.payload.toString(),
+      `{"id":"${next.id}","version":"1.0","params":[{"properties":{"temp":[{"value":1,"time":10}]}}]}`,
+    );
   });
 
   it('sends the oldest event of each identifier by event/post and later ones of that identifier by history', () => {

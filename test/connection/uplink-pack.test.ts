@@ -47,14 +47,17 @@ describe('connection / pack/post merging of sub-device posts', () => {
     const entries = Array.from({ length: 12 }, (_, i) =>
       subPost(`field-${i}`, 'property-post', { level: i }),
     );
-    const first = takePack(entries);
+    const first = takePack(entries, new Map());
     assert.equal(first.entries.length, 10);
     assert.deepEqual(
       first.entries.map((entry) => entry.identity?.deviceName),
       Array.from({ length: 10 }, (_, i) => `field-${i}`),
     );
     assert.equal(first.members.length, 10);
-    const second = takePack(entries.filter((entry) => !fullyTaken(entry)));
+    const second = takePack(
+      entries.filter((entry) => !fullyTaken(entry)),
+      new Map(),
+    );
     assert.deepEqual(
       second.entries.map((entry) => entry.identity?.deviceName),
       ['field-10', 'field-11'],
@@ -64,37 +67,40 @@ describe('connection / pack/post merging of sub-device posts', () => {
   it('puts at most 100 points of one sub-device in one message', () => {
     const values = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`p${i}`, i]));
     const entry = subPost('field-0', 'property-post', values);
-    const first = takePack([entry]);
+    const sentLive = new Map<string, number>();
+    const first = takePack([entry], sentLive);
     assert.equal(Object.keys(first.entries[0]!.properties!).length, 100);
     assert.equal(fullyTaken(entry), false);
-    const second = takePack([entry]);
+    const second = takePack([entry], sentLive);
     assert.equal(Object.keys(second.entries[0]!.properties!).length, 50);
     assert.equal(fullyTaken(entry), true);
   });
 
-  it('keeps two values of one property apart (the older first), each with its time; events beside properties', () => {
+  it('packs the newest value of a property and the oldest event of an identifier, each with its time', () => {
     const older = subPost('field-0', 'property-post', { level: 1 }, 1000);
     const newer = subPost('field-0', 'property-post', { level: 2 }, 2000);
     const event = subPost('field-0', 'event-post', { overheat: { celsius: 91 } }, 1500);
-    const first = takePack([older, newer, event]);
+    const later = subPost('field-0', 'event-post', { overheat: { celsius: 95 } }, 2500);
+    const first = takePack([older, newer, event, later], new Map());
     assert.deepEqual(first.entries, [
       {
         identity: { productID: 'SubProd001', deviceName: 'field-0' },
-        properties: { level: { value: 1, time: 1000 } },
+        properties: { level: { value: 2, time: 2000 } },
         events: { overheat: { value: { celsius: 91 }, time: 1500 } },
       },
     ]);
-    assert.deepEqual(first.members, [older, event]);
+    assert.deepEqual(first.members, [newer, event]);
     // What the scheduler publishes passes the protocol's own limits and shape checks.
     assert.doesNotThrow(() => buildPackPost('1', first.entries));
-    const second = takePack([newer]);
-    assert.deepEqual(second.entries[0]!.properties, { level: { value: 2, time: 2000 } });
+    // The overwritten value and the later event are left for history/post (uplink-pack-history.test.ts).
+    assert.equal(fullyTaken(older), false);
+    assert.equal(fullyTaken(later), false);
   });
 
   it("leaves a direct device's own posts alone", () => {
     const own = { ...subPost('field-0', 'property-post', { level: 1 }) };
     delete own.identity;
-    const packed = takePack([own]);
+    const packed = takePack([own], new Map());
     assert.deepEqual(packed.entries, []);
     assert.deepEqual(packed.members, []);
   });

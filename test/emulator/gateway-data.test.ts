@@ -76,6 +76,55 @@ describe('emulator gateways: sub-device data and commands (onenet-next.md §Q2)'
       );
     });
 
+    it('stores the documented history/post of two sub-devices, each value with its time; an unbound one refuses it all', async () => {
+      const s = await setup();
+      const [first, second, unbound] = s.subs;
+      await bind(s, first!);
+      await bind(s, second!);
+      // onenet-next.md §Q3: the documentation's example, one entry per sub-device.
+      const entry = (sub: typeof first) => ({
+        identity: identity(sub!),
+        properties: {
+          Power: [
+            { value: 'on', time: 1524448722000 },
+            { value: 'off', time: 1524448723000 },
+          ],
+          WF: [
+            { value: '3', time: 1524448723000 },
+            { value: '3', time: 1524448724000 },
+          ],
+        },
+        events: {
+          alarmEvent1: [
+            { value: { Power: 'on', WF: '2' }, time: 1524448722000 },
+            { value: { Power: 'off', WF: '3' }, time: 1524448723000 },
+          ],
+        },
+      });
+      assert.equal((await call(s, 'history/post', request('21', [entry(first), entry(second)]))).code, 200);
+      for (const sub of [first!, second!]) {
+        assert.deepEqual(
+          s.emulator.propertyHistory(sub).map(({ identifier, value, time }) => [identifier, value, time]),
+          [
+            ['Power', 'on', 1524448722000],
+            ['Power', 'off', 1524448723000],
+            ['WF', '3', 1524448723000],
+            ['WF', '3', 1524448724000],
+          ],
+        );
+        assert.deepEqual(
+          s.emulator.eventLog(sub).map(({ identifier, value, time }) => [identifier, value, time]),
+          [
+            ['alarmEvent1', { Power: 'on', WF: '2' }, 1524448722000],
+            ['alarmEvent1', { Power: 'off', WF: '3' }, 1524448723000],
+          ],
+        );
+      }
+      const refused = await call(s, 'history/post', request('22', [entry(first), entry(unbound)]));
+      assert.equal(refused.code, 307);
+      assert.equal(s.emulator.propertyHistory(first!).length, 4, 'nothing of the refused message stored');
+    });
+
     it('takes 10 identities in one message and refuses 11 with 301', async () => {
       const s = await setup({}, 11);
       for (const sub of s.subs) s.emulator.bindSubDevice(s.gateway, sub);

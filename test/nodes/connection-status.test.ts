@@ -68,6 +68,20 @@ describe('connection status on flow nodes', () => {
         { state: 'disconnected', queueDepth: 3 },
         { fill: 'yellow', shape: 'dot', text: 'queued {"count":3}' },
       ],
+      [
+        { state: 'connected', queueDepth: 0, subDevice: { state: 'binding' } },
+        { fill: 'yellow', shape: 'ring', text: 'subBinding' },
+      ],
+      // A sub-device's posts held for its binding: their count, before the gateway's own queue.
+      [
+        { state: 'connected', queueDepth: 2, subDevice: { state: 'binding', waiting: 3 } },
+        { fill: 'yellow', shape: 'ring', text: 'subBindingWaiting {"count":3}' },
+      ],
+      // While the gateway is offline they wait as its queued posts do, counted with them.
+      [
+        { state: 'disconnected', queueDepth: 2, subDevice: { state: 'binding', waiting: 3 } },
+        { fill: 'yellow', shape: 'dot', text: 'queued {"count":5}' },
+      ],
     ];
     for (const [status, expected] of cases) {
       it(`shows ${JSON.stringify(status)} as ${expected.fill} ${expected.shape} "${expected.text}"`, () => {

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import type { OneNetRequestError } from '../../src/connection/errors';
+import { admitPost, failHeld, releaseHeld, type PostHooks } from '../../src/connection/sub-device-posts';
+import type { SubDeviceRecord } from '../../src/connection/sub-devices';
+import type { RequestEntry } from '../../src/connection/uplink-types';
+
+/**
+ * Posts of a sub-device that is being bound wait in its record; every change of that wait is
+ * reported (heldChanged), so its nodes can show how many wait (SubDeviceStatus.waiting).
+ */
+
+function noop(): void {}
+
+function post(timeoutMs = 5000): RequestEntry {
+  return {
+    id: '1',
+    kind: 'property-post',
+    topic: '$sys/GwProd001/gw-1/thing/pack/post',
+    payload: Buffer.from('{}'),
+    qos: 1,
+    waitReply: true,
+    timeoutMs,
+    createdAt: Date.now(),
+    resolve: noop,
+    reject: noop,
+    values: { level: { value: 1 } },
+    seq: 1,
+    carriers: 0,
+    waiting: false,
+    done: false,
+    timer: undefined,
+  };
+}
+
+function binding(): SubDeviceRecord {
+  // admitPost reads the identity, the status and the held list only.
+  return {
+    identity: { productID: 'SubProd001', deviceName: 'field-0' },
+    status: { state: 'binding' },
+    held: [],
+  } as unknown as SubDeviceRecord;
+}
+
+describe('connection / posts waiting for a sub-device binding', () => {
+  function hooks(): PostHooks & {
+    counts: number[];
+    submitted: RequestEntry[];
+    failed: OneNetRequestError[];
+  } {
+    const counts: number[] = [];
+    const submitted: RequestEntry[] = [];
+    const failed: OneNetRequestError[] = [];
+    return {
+      counts,
+      submitted,
+      failed,
+      submit: (entry) => submitted.push(entry),
+      fail: (entry, error) => {
+        clearTimeout(entry.timer);
+        entry.done = true;
+        failed.push(error);
+      },
+      gatewayState: () => 'connected',
+      offlinePolicy: 'fail',
+      heldChanged: (record) => counts.push(record.held.length),
+    };
+  }
+
+  it('reports each post that starts waiting, and the release of all of them', () => {
+    const h = hooks();
+    const record = binding();
+    for (let i = 0; i < 3; i++) admitPost(record, post(), h);
+    assert.deepEqual(h.counts, [1, 2, 3]);
+    releaseHeld(record, h);
+    assert.deepEqual(h.counts, [1, 2, 3, 0]);
+    assert.equal(h.submitted.length, 3);
+    releaseHeld(record, h);
+    assert.deepEqual(h.counts, [1, 2, 3, 0], 'nothing held, nothing reported');
+  });
+
+  it('reports a post whose timeout ended its wait, and the failure of the rest', async () => {
+    const h = hooks();
+    const record = binding();
+    admitPost(record, post(30), h);
+    admitPost(record, post(60_000), h);
+    await new Promise<void>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error('the first post did not time out')), 5000);
+      const check = setInterval(() => {
+        if (h.failed.length === 0) return;
+        clearInterval(check);
+        clearTimeout(deadline);
+        resolve();
+      }, 5);
+    });
+    assert.deepEqual(h.counts, [1, 2, 1]);
+    assert.equal(h.failed[0]!.reason, 'timeout');
+    failHeld(record, h.failed[0]!, h);
+    assert.deepEqual(h.counts, [1, 2, 1, 0]);
+    assert.equal(h.failed.length, 2);
+  });
+});
