@@ -28,10 +28,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { nodeRedRun, type NodeRedRun } from './bench-4-scale';
+import { nodeRedRun } from './bench-4-scale';
 import { benchDevices } from './devices';
 import { gatewayRun, type GatewayRun } from './gateway-run';
-import { gatewayReport, type GatewayPlan } from './gateway-report';
+import { directSettledMemory } from './gateway-memory';
+import { gatewayReport, type DirectRun, type GatewayPlan } from './gateway-report';
 import { REPO_ROOT } from './node-red-harness';
 import { machineDescription } from './proc-stats';
 import { withCleanup, type BenchContext } from './report';
@@ -82,13 +83,17 @@ function plan(quick: boolean): GatewayPlan {
   };
 }
 
-/** #4's measurement of `count` direct devices, one Node-RED run (bench-4-scale.ts nodeRedRun). */
-async function directRun(context: BenchContext, count: number, cpuWindowMs: number): Promise<NodeRedRun> {
+/**
+ * #4's measurement of `count` direct devices (bench-4-scale.ts nodeRedRun: logins, memory, CPU,
+ * redeploy), then the same flow's memory sampled once settled, as the gateway's is.
+ */
+async function directRun(context: BenchContext, count: number, cpuWindowMs: number): Promise<DirectRun> {
   const devices = benchDevices('gw-direct', count);
   return withCleanup(async (defer) => {
     const emulator = await EmulatorWorker.start(devices);
     defer(() => emulator.stop());
-    return nodeRedRun(context, emulator, 'ours', devices, 1, cpuWindowMs);
+    const run = await nodeRedRun(context, emulator, 'ours', devices, 1, cpuWindowMs);
+    return { run, settled: await directSettledMemory(emulator, count) };
   });
 }
 
@@ -104,13 +109,14 @@ async function main(): Promise<void> {
   const context: BenchContext = { quick, progress: (line) => console.log(line) };
   const started = Date.now();
 
-  let direct: NodeRedRun | undefined;
+  let direct: DirectRun | undefined;
   if (wanted('direct')) {
     console.log(`direct: ${thePlan.count} direct devices (#4)`);
     direct = await directRun(context, thePlan.count, thePlan.directCpuWindowMs);
     console.log(
-      `  logged in ${direct.connectMs} ms, ${(direct.rssPerDevice / 1024).toFixed(1)} KB RSS/device, ` +
-        `CPU ${direct.cpuPercent.toFixed(2)} %, posts ${direct.posts.ok}/${direct.posts.sent}`,
+      `  logged in ${direct.run.connectMs} ms, ${(direct.run.rssPerDevice / 1024).toFixed(1)} KB RSS/device ` +
+        `(settled: ${(direct.settled.rss / 1024).toFixed(1)}), CPU ${direct.run.cpuPercent.toFixed(2)} %, ` +
+        `posts ${direct.run.posts.ok}/${direct.run.posts.sent}`,
     );
   }
   const runs: GatewayRun[] = [];
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
           ? `; posts ${posting.ok} ok, ${posting.failed} failed, ${posting.valuesLost} values lost, ` +
             `lag p50 ${posting.lag.p50.toFixed(0)} ms p99 ${posting.lag.p99.toFixed(0)} ms`
           : '') +
-        (run.memory ? `; ${(run.memory.rssPerSub / 1024).toFixed(1)} KB RSS/sub-device` : ''),
+        (run.memory ? `; ${(run.memory.rss / 1024).toFixed(1)} KB RSS/sub-device` : ''),
     );
   }
 

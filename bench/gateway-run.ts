@@ -18,8 +18,9 @@ import {
 } from './gateway-flow';
 import { BURST, minimumBindingMs, postingLimits, type PostingLimits } from './gateway-limits';
 import { emptyFlow } from './flows';
+import { perDevice, settledMemory, type PerDevice } from './gateway-memory';
 import { problemLines, startBenchNodeRed, type BenchNodeRed } from './node-red-harness';
-import { cpuTimeMs, ForeignLoad, rssBytes } from './proc-stats';
+import { cpuTimeMs, ForeignLoad } from './proc-stats';
 import { sleep, withCleanup } from './report';
 import { EmulatorWorker } from './workers';
 
@@ -45,15 +46,8 @@ export interface GatewayRunSpec {
   posting: 'after-login' | 'at-deploy' | 'none';
   intervalMs: number;
   perDevice: number;
-  /** Measure memory per sub-device (after all are logged in, before any post). */
+  /** Measure memory per sub-device (settled, after all are logged in, before any post). */
   memory: boolean;
-}
-
-export interface GatewayMemory {
-  rssPerSub: number;
-  heapPerSub: number;
-  /** The kernel's RSS (/proc), as a cross-check of process.memoryUsage(). */
-  procRssPerSub: number;
 }
 
 export interface GatewayPosting {
@@ -73,14 +67,10 @@ export interface GatewayRun {
   gatewayConnectMs: number;
   login: LoginFigures;
   minimumBindingMs: number;
-  memory?: GatewayMemory;
+  /** Per sub-device, both samples settled (gateway-memory.ts). */
+  memory?: PerDevice;
   posting?: GatewayPosting;
   problems: string[];
-}
-
-interface Memory {
-  rss: number;
-  heapUsed: number;
 }
 
 export function gatewayDevices(spec: GatewayRunSpec): { gateway: BenchDevice; subs: BenchDevice[] } {
@@ -112,9 +102,8 @@ export async function gatewayRun(
     defer(() => nodeRed.stop());
     await nodeRed.deploy(emptyFlow());
     const logStart = nodeRed.log.length;
-    await sleep(SETTLE_MS);
-    const empty = spec.memory ? await memoryOf(nodeRed) : undefined;
-    const emptyProcRss = rssBytes(nodeRed.pid);
+    const empty = spec.memory ? await settledMemory(nodeRed) : undefined;
+    if (!empty) await sleep(SETTLE_MS);
 
     await emulator.mark();
     const deployedAt = Date.now();
@@ -130,15 +119,8 @@ export async function gatewayRun(
     if (spec.posting === 'at-deploy') posting = post(nodeRed, spec, emulator.pid, spec.count);
     else {
       await waitForLogins(emulator, gateway, spec.count, minimumMs * 2 + 60_000, progress);
-      await sleep(SETTLE_MS);
-      if (empty) {
-        const full = await memoryOf(nodeRed);
-        result.memory = {
-          rssPerSub: (full.rss - empty.rss) / spec.count,
-          heapPerSub: (full.heapUsed - empty.heapUsed) / spec.count,
-          procRssPerSub: (rssBytes(nodeRed.pid) - emptyProcRss) / spec.count,
-        };
-      }
+      if (empty) result.memory = perDevice(empty, await settledMemory(nodeRed), spec.count);
+      else await sleep(SETTLE_MS);
       if (spec.posting === 'after-login') posting = post(nodeRed, spec, emulator.pid, 0);
     }
     const posted = posting ? await posting : undefined;
@@ -260,8 +242,4 @@ async function waitForLogins(
     }
     await sleep(1000);
   }
-}
-
-function memoryOf(nodeRed: BenchNodeRed): Promise<Memory> {
-  return nodeRed.get<Memory>('/bench/memory');
 }
