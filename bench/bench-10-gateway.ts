@@ -20,6 +20,9 @@
  *   on a small count), then each posting every 200 ms: the same 100 values a second against 10 a
  *   second of capacity as 1,000 posting every 10 s, through the same scheduler, in 60 s;
  * - binding at rate 10 on a scaled count: 200 sub-devices not bound, topo/add and sub/login each.
+ * Memory per sub-device (rate-10 run, before any post) and per direct device (#4's flow, in a
+ * Node-RED of its own) are both sampled once RSS has settled (gateway-memory.ts says why); #4's own
+ * sample is printed beside them.
  *
  * Run: npm run pretest && node .build/bench/bench-10-gateway.js [--quick] [--only=a,b]
  *   --quick    200 sub-devices, 30 s of posts, scaled runs smaller (about 3 minutes)
