@@ -24,7 +24,7 @@ const QUICK_RUNS = 1;
 const POST_INTERVAL_MS = 10_000;
 const SETTLE_MS = 2000;
 
-interface NodeRedRun {
+export interface NodeRedRun {
   side: Side;
   run: number;
   deployMs: number;
@@ -100,7 +100,7 @@ export async function runScale(context: BenchContext): Promise<BenchReport[]> {
   });
 }
 
-async function nodeRedRun(
+export async function nodeRedRun(
   context: BenchContext,
   emulator: EmulatorWorker,
   side: Side,

@@ -1,6 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { OneNetEmulator, type UplinkRateLimitOptions } from '../src/emulator';
-import type { BenchDevice } from './devices';
+import { OneNetEmulator, type EmulatorDevice, type UplinkRateLimitOptions } from '../src/emulator';
 import { receiveInit, serveCommands } from './ipc';
 import { summariseLatencies, type LatencySummary } from './stats';
 
@@ -17,7 +16,8 @@ import { summariseLatencies, type LatencySummary } from './stats';
  */
 
 export interface EmulatorInit {
-  devices: BenchDevice[];
+  /** Bench devices, or gateways and their sub-devices (nodeType, gateway) for the gateway benchmark. */
+  devices: EmulatorDevice[];
   /** The emulator's uplinkRateLimit option (off when absent). */
   uplinkRateLimit?: UplinkRateLimitOptions;
   /** Keep every accepted publish's arrival time and kind (uplinkLog); only for low-rate benchmarks. */

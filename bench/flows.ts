@@ -9,7 +9,7 @@ import { longLivedToken, topicOf, type BenchDevice } from './devices';
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 export const TAB = 'bench.tab';
-const HTTP_RESPONSE = 'bench.http-response';
+export const HTTP_RESPONSE = 'bench.http-response';
 
 /** The side a flow measures: this package's nodes, or Node-RED's core MQTT nodes doing the same by hand. */
 export type Side = 'ours' | 'core';
@@ -20,12 +20,12 @@ function tab(): FlowNode {
 
 let position = 0;
 /** Editor coordinates (flow nodes need x/y to be started as flow nodes); only for looks. */
-function at(): { z: string; x: number; y: number } {
+export function at(): { z: string; x: number; y: number } {
   position++;
   return { z: TAB, x: 200 + (position % 20) * 40, y: 60 + Math.floor(position / 20) * 40 };
 }
 
-function httpIn(id: string, url: string, to: string): FlowNode {
+export function httpIn(id: string, url: string, to: string): FlowNode {
   return {
     id,
     type: 'http in',
@@ -51,7 +51,7 @@ function httpResponse(): FlowNode {
   };
 }
 
-function functionNode(id: string, code: string, outputs: number, wires: string[][]): FlowNode {
+export function functionNode(id: string, code: string, outputs: number, wires: string[][]): FlowNode {
   return {
     id,
     type: 'function',

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { EmulatorDevice } from '../src/emulator';
 import type {
   ClientInit,
   ConnectManyResult,
@@ -28,7 +29,7 @@ export class EmulatorWorker {
   private constructor(private readonly worker: Worker<EmulatorInfo>) {}
 
   static async start(
-    devices: BenchDevice[],
+    devices: EmulatorDevice[],
     options: Omit<EmulatorInit, 'devices'> = {},
   ): Promise<EmulatorWorker> {
     const init: EmulatorInit = { devices, ...options };
