@@ -190,6 +190,9 @@ export = function registerDeviceNode(RED: NodeAPI): void {
         case 'unusable':
           this.error(t('logStoreUnusable', { device, reason: event.reason }));
           return;
+        case 'usable':
+          this.log(t('logStoreUsable', { device, dir: event.dir }));
+          return;
       }
     };
     const watchStore = (connection: DeviceConnection): void => {

@@ -27,6 +27,7 @@ export const MESSAGE_KEYS = {
   logStoreRefused: `${OUR_NAMESPACE}log.store-refused`,
   logStoreTorn: `${OUR_NAMESPACE}log.store-torn`,
   logStoreUnusable: `${OUR_NAMESPACE}log.store-unusable`,
+  logStoreUsable: `${OUR_NAMESPACE}log.store-usable`,
   logStoreKept: `${OUR_NAMESPACE}log.store-kept`,
   closed: `${OUR_NAMESPACE}status.closed`,
   subBinding: `${OUR_NAMESPACE}status.sub-binding`,
