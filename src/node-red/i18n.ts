@@ -29,6 +29,7 @@ export const MESSAGE_KEYS = {
   logStoreUnusable: `${OUR_NAMESPACE}log.store-unusable`,
   logStoreUsable: `${OUR_NAMESPACE}log.store-usable`,
   logStoreKept: `${OUR_NAMESPACE}log.store-kept`,
+  logStoreKeptUnread: `${OUR_NAMESPACE}log.store-kept-unread`,
   closed: `${OUR_NAMESPACE}status.closed`,
   subBinding: `${OUR_NAMESPACE}status.sub-binding`,
   subLoggedIn: `${OUR_NAMESPACE}status.sub-logged-in`,
