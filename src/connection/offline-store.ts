@@ -1,5 +1,6 @@
 import { Journal, StoreError, type NewValue } from '../store';
 import { OneNetRequestError } from './errors';
+import type { TimedValue } from '../protocol';
 import type { RequestEntry } from './uplink-types';
 import type { StoreOptions } from './types';
 
@@ -72,13 +73,16 @@ export class OfflineStore {
     return this.journal;
   }
 
-  /** Writes the entry's values; the entry resolves `stored` once they are durable, or fails 'store'. */
+  /**
+   * Writes the entry's values not yet sent (all of them, unless a merged message already carried
+   * some and was answered); the entry resolves `stored` once they are durable, or fails 'store'.
+   */
   accept(entry: RequestEntry): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
     entry.done = true;
     const kind = entry.kind === 'event-post' ? 'event' : 'property';
-    const values: NewValue[] = Object.entries(entry.values).map(([identifier, timed]) => ({
+    const values: NewValue[] = unsentValues(entry).map(([identifier, timed]) => ({
       device: this.device,
       kind,
       identifier,
@@ -95,7 +99,7 @@ export class OfflineStore {
             id: entry.id,
             topic: entry.topic,
             code: 0,
-            message: `stored: ${values.length} value(s) kept on disk, to be delivered once connected`,
+            message: `stored: ${values.length} value(s) kept on disk, to be delivered later by history post`,
             latencyMs: Date.now() - entry.createdAt,
             merged: 1,
             stored: true,
@@ -204,4 +208,11 @@ export class OfflineStore {
       this.hooks.changed();
     }
   }
+}
+
+/** The entry's values no message has carried yet (see RequestEntry.unsent). */
+export function unsentValues(entry: RequestEntry): Array<[string, TimedValue]> {
+  const all = Object.entries(entry.values);
+  const unsent = entry.unsent;
+  return unsent ? all.filter(([identifier]) => unsent.has(identifier)) : all;
 }
