@@ -115,6 +115,7 @@ export class RequestPipeline {
         if (index >= 0) this.outbox.splice(index, 1);
       },
       depthChanged: () => this.hooks.depthChanged(),
+      ...(hooks.divert ? { divert: hooks.divert } : {}),
     });
   }
 
