@@ -61,16 +61,19 @@ describe('offlinePolicy store: posts the uplink rate holds back', function () {
     suite.emulator.propertyHistory(DEVICE, property).map((record) => [record.value, record.time, record.via]);
 
   it('stores a post that would wait past its timeout instead of failing busy, and delivers it with its time', async () => {
-    // One uplink every 2 s after a burst of 3: the fourth post on waits about 2 s, its timeout is 1 s.
+    // One uplink every 2 s after the burst: the posts after it wait about 2 s, their timeout is 1 s.
     await load(flow('0.5'));
     await waitConnected(suite.emulator);
     const out = collect('out');
     const caught = collect('catch-out');
     const base = Date.now() - 10_000;
-    for (let i = 0; i < 3; i++) node('post').receive({ payload: { [property]: i }, time: base + i });
-    await waitFor(() => out.length + caught.length === 3, 'the burst answered', 10_000);
-    for (let i = 3; i < 7; i++) node('post').receive({ payload: { [property]: i }, time: base + i });
-    await waitFor(() => out.length + caught.length === 7, 'the held-back posts settled', 10_000);
+    const count = UPLINK_BURST + 4;
+    for (let i = 0; i < UPLINK_BURST; i++)
+      node('post').receive({ payload: { [property]: i }, time: base + i });
+    await waitFor(() => out.length + caught.length === UPLINK_BURST, 'the burst answered', 10_000);
+    for (let i = UPLINK_BURST; i < count; i++)
+      node('post').receive({ payload: { [property]: i }, time: base + i });
+    await waitFor(() => out.length + caught.length === count, 'the held-back posts settled', 10_000);
 
     assert.deepEqual(
       caught.map((msg) => errorText(msg)),
@@ -81,13 +84,17 @@ describe('offlinePolicy store: posts the uplink rate holds back', function () {
       out.map(
         (msg) => (msg.onenet as Record<string, unknown>).stored ?? (msg.onenet as { code: number }).code,
       ),
-      [200, 200, 200, true, true, true, true],
+      Array.from({ length: count }, (_, i) => (i < UPLINK_BURST ? 200 : true)),
       'the burst was sent, the posts held back past their timeout were stored',
     );
-    await waitFor(() => history().length === 7, 'all seven at the emulator', 20_000);
+    await waitFor(() => history().length === count, 'all of them at the emulator', 20_000);
     assert.deepEqual(
       history(),
-      [0, 1, 2, 3, 4, 5, 6].map((i) => [i, base + i, i < 3 ? 'property-post' : 'history-post']),
+      Array.from({ length: count }, (_, i) => [
+        i,
+        base + i,
+        i < UPLINK_BURST ? 'property-post' : 'history-post',
+      ]),
     );
     await waitFor(() => lastStatus('post')?.text === STATUS.connected, 'the store emptied', 10_000);
     assert.ok(
