@@ -308,11 +308,15 @@ export class Journal {
    * then skipped by the checksums when the journal is read.
    */
   private async abandon(segment: Segment): Promise<void> {
-    const handle = segment.handle!;
-    const cut = await handle.truncate(segment.size).then(
-      () => handle.datasync().then(() => true),
-      () => false,
-    );
+    const handle = segment.handle;
+    if (!handle) return;
+    const cut = await handle
+      .truncate(segment.size)
+      .then(() => handle.datasync())
+      .then(
+        () => true,
+        () => false,
+      );
     if (!cut) await this.seal(segment);
   }
 
