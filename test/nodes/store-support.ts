@@ -22,7 +22,6 @@ export const STORE_TEXT = {
   logUnusable: 'log.store-unusable',
   logUsable: 'log.store-usable',
   logKept: 'log.store-kept',
-  logTorn: 'log.store-torn',
 } as const;
 
 /**
