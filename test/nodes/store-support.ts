@@ -21,7 +21,6 @@ export const STORE_TEXT = {
   busy: `${NS}status.busy`,
   logUnusable: 'log.store-unusable',
   logUsable: 'log.store-usable',
-  logKept: 'log.store-kept',
 } as const;
 
 /**
