@@ -103,6 +103,43 @@ describe('offlinePolicy store: posts the uplink rate holds back', function () {
     );
   });
 
+  it('stores only the part of a merged post not yet sent, so no value arrives twice', async () => {
+    // After the burst one uplink every 2 s; a timeout of 3 s lets one merged message go out before it.
+    await load(flow('0.5', '3000'));
+    await waitConnected(suite.emulator);
+    const out = collect('out');
+    const caught = collect('catch-out');
+    for (let i = 0; i < UPLINK_BURST; i++) node('post').receive({ payload: { [`${property}_warm`]: i } });
+    await waitFor(() => out.length === UPLINK_BURST, 'the burst answered', 10_000);
+    const base = Date.now() - 10_000;
+    const a = `${property}_a`;
+    const b = `${property}_b`;
+    // The second post overwrites a: the scheduler merges the two, sending part of the first.
+    node('post').receive({ payload: { [a]: 1, [b]: 1 }, time: base });
+    node('post').receive({ payload: { [a]: 2 }, time: base + 1 });
+    await waitFor(() => out.length + caught.length === UPLINK_BURST + 2, 'both posts settled', 10_000);
+    assert.deepEqual(caught.map(errorText), []);
+    const arrived = (): Array<[string, unknown, number]> =>
+      [a, b].flatMap((id) =>
+        suite.emulator
+          .propertyHistory(DEVICE, id)
+          .map((record): [string, unknown, number] => [id, record.value, record.time]),
+      );
+    await waitFor(() => arrived().length >= 3, 'the three values at the emulator', 20_000);
+    await waitFor(() => lastStatus('post')?.text === STATUS.connected, 'the store emptied', 10_000);
+    const byTime = (x: [string, unknown, number], y: [string, unknown, number]): number =>
+      x[2] - y[2] || x[0].localeCompare(y[0]);
+    assert.deepEqual(
+      arrived().sort(byTime),
+      [
+        [a, 1, base],
+        [b, 1, base],
+        [a, 2, base + 1],
+      ],
+      'each value once, with its time',
+    );
+  });
+
   it('does not store a post that was published but not answered in time: it fails as a timeout', async () => {
     suite.emulator.setReplyDelay(2500);
     await load(flow('', '1000'));
