@@ -1,4 +1,3 @@
-import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
@@ -25,6 +24,7 @@ import {
 } from './node-red/device-settings';
 import { translator, type MessageName } from './node-red/i18n';
 import { activeModelOf, type ActiveModel } from './node-red/model-check';
+import { removeEmptyStore } from './node-red/store-cleanup';
 import { subDeviceApi } from './node-red/sub-device-node';
 import { gatewayOf, toSubDeviceSettings, type SubDeviceSettings } from './node-red/sub-device-settings';
 import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './node-red/product-node';
@@ -183,6 +183,9 @@ export = function registerDeviceNode(RED: NodeAPI): void {
         case 'unusable':
           this.error(t('logStoreUnusable', { device, reason: event.reason }));
           return;
+        case 'usable':
+          this.log(t('logStoreUsable', { device, dir: event.dir }));
+          return;
       }
     };
     const watchStore = (connection: DeviceConnection): void => {
@@ -195,11 +198,15 @@ export = function registerDeviceNode(RED: NodeAPI): void {
       for (const connection of storeConnections) {
         connection.off('store', logStoreEvent);
         if (connection.status().state !== 'closed') continue; // another config node still uses it
+        // Closed by the last release rather than by ownerClosed: let it finish first (replies to
+        // backfill posts still acknowledge their values), so the count below is what stays.
+        await connection.close();
         const left = await connection.storeClosed();
         if (!left || !removed) continue;
         if (left.pending > 0)
           this.log(t('logStoreKept', { device: deviceLabel, dir: left.dir, count: left.pending }));
-        else await fsp.rmdir(left.dir).catch(() => undefined);
+        else if ((await removeEmptyStore(left.dir, userDirOf(RED))) === 'kept')
+          this.log(t('logStoreKeptUnread', { device: deviceLabel, dir: left.dir }));
       }
       storeConnections.clear();
     };

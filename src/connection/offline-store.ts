@@ -1,5 +1,6 @@
 import { Journal, StoreError, type NewValue } from '../store';
 import { OneNetRequestError } from './errors';
+import type { TimedValue } from '../protocol';
 import type { RequestEntry } from './uplink-types';
 import type { StoreOptions } from './types';
 
@@ -8,7 +9,16 @@ export type StoreEvent =
   | { type: 'dropped'; count: number; reason: 'size' | 'age' }
   | { type: 'torn'; file: string; bytes: number }
   | { type: 'refused'; identifier: string; code: number; count: number }
-  | { type: 'unusable'; reason: string };
+  | { type: 'unusable'; reason: string }
+  | { type: 'usable'; dir: string };
+
+/**
+ * A store that could not be opened is tried again: on the next post that needs it, and on its own
+ * after a back-off (so the status clears, and values it already holds are delivered, without
+ * waiting for a post), first after 1 s, doubling up to a minute.
+ */
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 60_000;
 
 /**
  * Stores of a directory still closing (their last writes going out). A deploy replaces a connection
@@ -30,7 +40,13 @@ export interface OfflineStoreHooks {
  */
 export class OfflineStore {
   private journal: Journal | undefined;
-  private readonly opening: Promise<Journal>;
+  /** The attempt to open the journal that runs or ran last. */
+  private opening: Promise<Journal>;
+  /** The last attempt failed: the next use (or the retry timer) starts a new one. */
+  private openFailed = false;
+  private retryMs = FIRST_RETRY_MS;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private closing = false;
   /** Why the store cannot be used, while it cannot. */
   error: string | undefined;
 
@@ -40,26 +56,7 @@ export class OfflineStore {
     private readonly device: string,
     private readonly hooks: OfflineStoreHooks,
   ) {
-    const previous = closingDirs.get(options.dir) ?? Promise.resolve();
-    this.opening = previous.then(() =>
-      Journal.open({
-        dir: options.dir,
-        maxBytes: options.maxBytes,
-        maxAgeMs: options.maxAgeMs,
-        dropped: (count, reason) => {
-          hooks.report({ type: 'dropped', count, reason });
-          hooks.changed();
-        },
-        torn: (file, bytes) => hooks.report({ type: 'torn', file, bytes }),
-      }),
-    );
-    this.opening.then(
-      (journal) => {
-        this.journal = journal;
-        hooks.changed();
-      },
-      (err: Error) => this.unusable(err),
-    );
+    this.opening = this.open(closingDirs.get(options.dir) ?? Promise.resolve());
   }
 
   get dir(): string {
@@ -76,30 +73,33 @@ export class OfflineStore {
     return this.journal;
   }
 
-  /** Writes the entry's values; the entry resolves `stored` once they are durable, or fails 'store'. */
+  /**
+   * Writes the entry's values not yet sent (all of them, unless a merged message already carried
+   * some and was answered); the entry resolves `stored` once they are durable, or fails 'store'.
+   */
   accept(entry: RequestEntry): void {
     clearTimeout(entry.timer);
     entry.timer = undefined;
     entry.done = true;
     const kind = entry.kind === 'event-post' ? 'event' : 'property';
-    const values: NewValue[] = Object.entries(entry.values).map(([identifier, timed]) => ({
+    const values: NewValue[] = unsentValues(entry).map(([identifier, timed]) => ({
       device: this.device,
       kind,
       identifier,
       value: timed.value,
       time: timed.time ?? entry.createdAt,
     }));
-    this.opening
+    this.journalNow()
       .then((journal) => journal.append(values))
       .then(
         () => {
-          this.error = undefined;
+          this.usable();
           this.hooks.changed();
           entry.resolve({
             id: entry.id,
             topic: entry.topic,
             code: 0,
-            message: `stored: ${values.length} value(s) kept on disk, to be delivered once connected`,
+            message: `stored: ${values.length} value(s) kept on disk, to be delivered later by history post`,
             latencyMs: Date.now() - entry.createdAt,
             merged: 1,
             stored: true,
@@ -121,6 +121,9 @@ export class OfflineStore {
 
   /** Waits for pending writes; returns how many values stay on disk. */
   close(): Promise<number> {
+    this.closing = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     const closing = (async (): Promise<number> => {
       const journal = await this.opening.catch(() => undefined);
       if (!journal) return 0;
@@ -136,6 +139,66 @@ export class OfflineStore {
     return closing;
   }
 
+  /** Opens the journal once `after` settled (a store of the same directory still closing). */
+  private open(after: Promise<unknown>): Promise<Journal> {
+    this.openFailed = false;
+    const { options, hooks } = this;
+    const attempt = after.then(() =>
+      Journal.open({
+        dir: options.dir,
+        maxBytes: options.maxBytes,
+        maxAgeMs: options.maxAgeMs,
+        dropped: (count, reason) => {
+          hooks.report({ type: 'dropped', count, reason });
+          hooks.changed();
+        },
+        torn: (file, bytes) => hooks.report({ type: 'torn', file, bytes }),
+      }),
+    );
+    attempt.then(
+      (journal) => {
+        this.journal = journal;
+        this.retryMs = FIRST_RETRY_MS;
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.usable();
+        hooks.changed();
+      },
+      (err: Error) => {
+        this.openFailed = true;
+        this.unusable(err);
+        this.retryLater();
+      },
+    );
+    return attempt;
+  }
+
+  /** The journal, opening it again when the last attempt failed (its cause may be fixed by now). */
+  private journalNow(): Promise<Journal> {
+    if (this.openFailed && !this.closing) this.opening = this.open(Promise.resolve());
+    return this.opening;
+  }
+
+  private retryLater(): void {
+    if (this.closing || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.openFailed || this.closing) return;
+      this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+      void this.journalNow().catch(() => undefined);
+    }, this.retryMs);
+    // A store waiting to be retried does not keep the process alive.
+    this.retryTimer.unref();
+  }
+
+  /** The store works (again): a failure it reported is over. */
+  private usable(): void {
+    if (this.error === undefined) return;
+    this.error = undefined;
+    this.hooks.report({ type: 'usable', dir: this.options.dir });
+    this.hooks.changed();
+  }
+
   private unusable(err: Error): void {
     const reason = err instanceof StoreError ? err.message : `cannot use the store: ${err.message}`;
     const changed = this.error !== reason;
@@ -145,4 +208,11 @@ export class OfflineStore {
       this.hooks.changed();
     }
   }
+}
+
+/** The entry's values no message has carried yet (see RequestEntry.unsent). */
+export function unsentValues(entry: RequestEntry): Array<[string, TimedValue]> {
+  const all = Object.entries(entry.values);
+  const unsent = entry.unsent;
+  return unsent ? all.filter(([identifier]) => unsent.has(identifier)) : all;
 }

@@ -34,8 +34,12 @@ export interface PipelineHooks {
   topicOf: (kind: UplinkMessageKind) => string;
   /** offlinePolicy 'store': the backfill lane (see UplinkScheduler). */
   backfill?: { ready: () => boolean; offer: () => UplinkMessage | undefined };
-  /** offlinePolicy 'store': a request that waited, never sent, when the connection went: store it. */
-  divert?: (entry: RequestEntry) => void;
+  /**
+   * offlinePolicy 'store': a request that was never sent and cannot be now (the connection went, or
+   * it waited past its timeout behind others): store it. Returns false when the store does not take
+   * it (a sub-device's post, a store closing); the request then fails as it would without a store.
+   */
+  divert?: (entry: RequestEntry) => boolean;
 }
 
 /**
@@ -111,6 +115,7 @@ export class RequestPipeline {
         if (index >= 0) this.outbox.splice(index, 1);
       },
       depthChanged: () => this.hooks.depthChanged(),
+      ...(hooks.divert ? { divert: hooks.divert } : {}),
     });
   }
 
@@ -229,10 +234,9 @@ export class RequestPipeline {
     this.mode = 'offline';
     this.clearBudgetTimer();
     if (this.settings.offlinePolicy === 'store' && this.hooks.divert) {
-      for (const entry of this.scheduler.drain()) {
-        if (entry.carriers === 0) this.hooks.divert(entry);
-        else this.rules.settle(entry, reason, `not sent: ${message}`, true);
-      }
+      for (const entry of this.scheduler.drain())
+        if (entry.carriers > 0 || !this.hooks.divert(entry))
+          this.rules.settle(entry, reason, `not sent: ${message}`, entry.carriers > 0);
     } else if (this.settings.offlinePolicy === 'fail') {
       for (const entry of this.scheduler.drain())
         this.rules.settle(entry, reason, `not sent: ${message}`, entry.carriers > 0);

@@ -19,6 +19,8 @@ export interface SettlementContext {
   /** Forgets an entry submitted but not yet handed to the scheduler. */
   unqueue(entry: RequestEntry): void;
   depthChanged(): void;
+  /** offlinePolicy 'store' (PipelineHooks.divert): takes a request that was never sent, or refuses. */
+  divert?: (entry: RequestEntry) => boolean;
 }
 
 /**
@@ -143,13 +145,14 @@ export class Settlement {
   }
 
   /**
-   * The request's time is up. One that never left fails as not sent ('busy' when it waited behind
-   * others, 'offline' when it waited for a connection); one that was published fails as 'timeout',
-   * saying it may have reached OneNET, so a Catch-and-retry flow can tell the two apart.
+   * The request's time is up. One that never left goes to the store under offlinePolicy 'store'
+   * (it would wait past its bound), else fails as not sent ('busy' when it waited behind others,
+   * 'offline' when it waited for a connection); one that was published fails as 'timeout', saying
+   * it may have reached OneNET, so a Catch-and-retry flow can tell the two apart.
    */
   private timedOut(entry: RequestEntry): void {
     entry.timer = undefined;
-    if (entry.done) return;
+    if (entry.done || this.diverted(entry)) return;
     const mode = this.ctx.mode();
     const within = `within ${entry.timeoutMs} ms`;
     const carrier = entry.latestCarrier;
@@ -183,6 +186,20 @@ export class Settlement {
           : `no reply from OneNET ${within}; the request was sent and may have reached OneNET`;
     this.settle(entry, 'timeout', what, true);
     this.ctx.inFlight.releaseIfSettled(carrier);
+  }
+
+  /**
+   * Hands a request that nothing carries now to the store (offlinePolicy 'store'): its values not
+   * yet sent are stored; true when the store took it. One with a message in flight is not: that
+   * message may have arrived, and its reply decides (or its timeout: 'timeout', not stored again).
+   */
+  private diverted(entry: RequestEntry): boolean {
+    if (!this.ctx.divert || entry.carriers > 0) return false;
+    this.ctx.scheduler.withdraw(entry);
+    this.ctx.unqueue(entry);
+    if (!this.ctx.divert(entry)) return false;
+    this.ctx.depthChanged();
+    return true;
   }
 
   /** The entry is settled: its timer stops and values still waiting are not sent. */

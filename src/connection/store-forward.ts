@@ -1,6 +1,6 @@
 import { buildTopic } from '../protocol';
 import { Backfill } from './backfill';
-import { OfflineStore, type StoreEvent } from './offline-store';
+import { OfflineStore, unsentValues, type StoreEvent } from './offline-store';
 import type { ResolvedOptions } from './options';
 import type { PipelineHooks } from './request-pipeline';
 import type { RequestEntry } from './uplink-types';
@@ -59,13 +59,17 @@ export class StoreForward {
   get pipelineHooks(): Pick<PipelineHooks, 'backfill' | 'divert'> {
     return {
       backfill: { ready: () => this.backfill.ready(), offer: () => this.backfill.offer() },
-      divert: (entry) => this.store.accept(entry),
+      divert: (entry) => this.takes(entry, false),
     };
   }
 
-  /** Stores the request when it cannot be sent now; returns whether it did. */
+  /**
+   * Stores the request when it cannot be sent now; returns whether it did. A sub-device's post is
+   * never stored: the journal's history/post carries the gateway's own values only, so it would
+   * arrive as the gateway's.
+   */
   takes(entry: RequestEntry, sendableNow: boolean): boolean {
-    if (sendableNow || this.closing) return false;
+    if (sendableNow || this.closing || entry.identity || unsentValues(entry).length === 0) return false;
     this.store.accept(entry);
     return true;
   }

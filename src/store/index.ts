@@ -1,2 +1,3 @@
-export { Journal, StoreError, type JournalOptions } from './journal';
+export { Journal, type JournalOptions } from './journal';
+export { StoreError } from './store-error';
 export type { NewValue, StoredKind, StoredValue } from './records';

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { encodeFrame } from './frame';
 import { ackBody, valueBody, type NewValue, type StoredValue } from './records';
 import { listSegments, readSegment, segmentName, syncDirectory, truncateSegment } from './segment-files';
+import { StoreError, storeError } from './store-error';
 
 /**
  * A durable, bounded, append-only journal of values waiting to be delivered (store-and-forward).
@@ -35,17 +36,6 @@ export interface JournalOptions {
   /** A segment had an unreadable tail (skipped). */
   torn?: (file: string, skippedBytes: number) => void;
   now?: () => number;
-}
-
-/** The store cannot be used (unwritable directory, full disk): the post it was for fails with it. */
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    readonly code: string | undefined,
-  ) {
-    super(message);
-    this.name = 'StoreError';
-  }
 }
 
 interface Segment {
@@ -311,10 +301,23 @@ export class Journal {
     await handle?.close().catch(() => undefined);
   }
 
-  /** A write failed part-way: cut what it left and append to a new segment from now on. */
+  /**
+   * A write failed part-way (a full disk): cut what it left, durably, so none of the values it was
+   * for is ever read back, and append there again next time (the file is opened for appending).
+   * Only when the cut fails does the next append start a new segment; the torn tail left behind is
+   * then skipped by the checksums when the journal is read.
+   */
   private async abandon(segment: Segment): Promise<void> {
-    await segment.handle?.truncate(segment.size).catch(() => undefined);
-    await this.seal(segment);
+    const handle = segment.handle;
+    if (!handle) return;
+    const cut = await handle
+      .truncate(segment.size)
+      .then(() => handle.datasync())
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!cut) await this.seal(segment);
   }
 
   private async valuesOf(segment: Segment): Promise<StoredValue[]> {
@@ -383,20 +386,4 @@ export class Journal {
     for (const segment of [...this.segments]) await this.removeSegment(segment);
     this.acked.clear();
   }
-}
-
-function storeError(dir: string, err: unknown): StoreError {
-  if (err instanceof StoreError) return err;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  const why =
-    code === 'ENOSPC'
-      ? 'no space left on the device'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EROFS'
-          ? 'read-only file system'
-          : code === 'ENOTDIR' || code === 'EEXIST'
-            ? 'the path is not a directory'
-            : String((err as Error)?.message ?? err);
-  return new StoreError(`cannot write the store in ${dir}: ${why}${code ? ` (${code})` : ''}`, code);
 }
