@@ -20,6 +20,16 @@ const PERMANENT_CODES: ReadonlySet<number> = new Set([301, 302, 305, 309, 313, 1
 
 export interface BackfillHooks {
   nextId: () => string;
+  /**
+   * "productId/deviceName" of the connection's own device: its values go in entries without
+   * identity; any other device's are a gateway's sub-device's, in entries with its identity.
+   */
+  ownDevice: string;
+  /**
+   * Whether a sub-device's values can go now (it is logged in); until then they stay in the store,
+   * and the values of other devices go past them. The gateway's own values always can.
+   */
+  canDeliver: (device: string) => boolean;
   /** The device's history/post topic. */
   topic: string;
   timeoutMs: number;
@@ -39,6 +49,14 @@ export interface BackfillHooks {
 export class Backfill {
   private batch: StoredValue[] = [];
   private reading = false;
+  /**
+   * The last read found nothing to send though values are stored (all in flight, or of sub-devices
+   * not logged in): read again only once something changed (poke, a message settled), not on every
+   * look of the scheduler.
+   */
+  private exhausted = false;
+  /** Something changed while a read ran: its result may be out of date. */
+  private changedWhileReading = false;
   private readonly inFlight = new Set<number>();
   private messagesInFlight = 0;
   private backoffMs = 0;
@@ -60,7 +78,7 @@ export class Backfill {
 
   /** A message can be built now (the scheduler's hasWork). */
   ready(): boolean {
-    if (this.batch.length === 0) this.read();
+    if (this.batch.length === 0 && !this.exhausted) this.read();
     return this.batch.length > 0 && this.messagesInFlight < MAX_IN_FLIGHT && !this.backoffTimer;
   }
 
@@ -77,6 +95,8 @@ export class Backfill {
 
   /** Stored values may be waiting (stored now, or a connection came up). */
   poke(): void {
+    this.exhausted = false;
+    if (this.reading) this.changedWhileReading = true;
     this.read();
   }
 
@@ -91,12 +111,19 @@ export class Backfill {
     if (!journal || this.reading || this.closed || this.batch.length > 0 || journal.pending === 0) return;
     this.reading = true;
     journal
-      .oldest(READ_BATCH, (seq) => this.inFlight.has(seq))
+      .oldest(
+        READ_BATCH,
+        (seq) => this.inFlight.has(seq),
+        (device) => device !== this.hooks.ownDevice && !this.hooks.canDeliver(device),
+      )
       .then(
         (values) => {
           this.reading = false;
           this.batch = values.filter((value) => !this.inFlight.has(value.seq));
+          this.exhausted = this.batch.length === 0 && !this.changedWhileReading;
+          this.changedWhileReading = false;
           if (this.batch.length > 0) this.hooks.wake();
+          else if (!this.exhausted) this.read();
         },
         () => {
           this.reading = false;
@@ -104,31 +131,53 @@ export class Backfill {
       );
   }
 
-  /** Oldest values first, as many as fit one message; the rest stay for the next. */
+  /**
+   * Oldest values first, as many as fit one message (≤ 10 devices, ≤ 100 points each, ≤ 100 values
+   * a point, the byte budget); the rest stay for the next, in their order.
+   */
   private take(id: string): { values: StoredValue[]; payload: Buffer } {
     const isolating = this.batch[0]!.seq <= this.isolateUpTo;
     let taken: StoredValue[] = [];
-    const counts = new Map<string, number>();
+    const left: StoredValue[] = [];
+    const pointsOf = new Map<string, Map<string, number>>();
     let bytes = 64;
-    let index = 0;
-    for (; index < this.batch.length; index++) {
-      const value = this.batch[index]!;
+    let full = false;
+    for (const value of this.batch) {
+      if (full) {
+        left.push(value);
+        continue;
+      }
+      const points = pointsOf.get(value.device);
       const point = `${value.kind}:${value.identifier}`;
-      const count = counts.get(point) ?? 0;
-      if (count === 0 && (counts.size >= BATCH_LIMITS.pointsPerDevice || (isolating && counts.size > 0)))
-        break;
-      if (count >= BATCH_LIMITS.valuesPerPoint) break;
+      const count = points?.get(point) ?? 0;
+      const newDevice = points === undefined;
+      const refused =
+        (newDevice && pointsOf.size >= BATCH_LIMITS.devicesPerMessage) ||
+        (count === 0 && (points?.size ?? 0) >= BATCH_LIMITS.pointsPerDevice) ||
+        (isolating && count === 0 && taken.length > 0) ||
+        count >= BATCH_LIMITS.valuesPerPoint;
       const size =
-        JSON.stringify(value.value ?? null).length + 40 + (count === 0 ? value.identifier.length : 0);
-      if (taken.length > 0 && bytes + size > PAYLOAD_BUDGET) break;
+        JSON.stringify(value.value ?? null).length +
+        40 +
+        (count === 0 ? value.identifier.length : 0) +
+        (newDevice ? value.device.length + 40 : 0);
+      if (!refused && taken.length > 0 && bytes + size > PAYLOAD_BUDGET) full = true;
+      if (refused || full) {
+        left.push(value);
+        continue;
+      }
       bytes += size;
-      counts.set(point, count + 1);
+      if (newDevice) pointsOf.set(value.device, new Map([[point, 1]]));
+      else points.set(point, count + 1);
       taken.push(value);
     }
-    this.batch = this.batch.slice(index);
+    this.batch = left;
     for (;;) {
       try {
-        return { values: taken, payload: Buffer.from(buildHistoryPost(id, [historyEntry(taken)])) };
+        return {
+          values: taken,
+          payload: Buffer.from(buildHistoryPost(id, historyEntries(taken, this.hooks.ownDevice))),
+        };
       } catch (err) {
         if (taken.length <= 1) {
           // A value the protocol cannot carry (it was checked when posted): it can never be sent.
@@ -231,21 +280,33 @@ export class Backfill {
   private next(): void {
     this.hooks.changed();
     if (this.closed) return;
+    this.exhausted = false;
+    if (this.reading) this.changedWhileReading = true;
     this.read();
     if (this.batch.length > 0) this.hooks.wake();
   }
 }
 
-/** A direct device's own history (no identity), events and properties apart. */
-function historyEntry(values: readonly StoredValue[]): HistoryEntry {
-  const properties: NonNullable<HistoryEntry['properties']> = {};
-  const events: NonNullable<HistoryEntry['events']> = {};
+/**
+ * The history/post entries of these values: one per device, the connection's own without identity
+ * and each sub-device's with its identity (onenet-next.md §Q2 step 6), events and properties apart.
+ */
+function historyEntries(values: readonly StoredValue[], ownDevice: string): HistoryEntry[] {
+  const entries = new Map<string, HistoryEntry>();
   for (const value of values) {
-    const map = value.kind === 'event' ? events : properties;
+    let entry = entries.get(value.device);
+    if (!entry) {
+      entry = value.device === ownDevice ? {} : { identity: identityOf(value.device) };
+      entries.set(value.device, entry);
+    }
+    const map = value.kind === 'event' ? (entry.events ??= {}) : (entry.properties ??= {});
     (map[value.identifier] ??= []).push({ value: value.value, time: value.time });
   }
-  const entry: HistoryEntry = {};
-  if (Object.keys(properties).length > 0) entry.properties = properties;
-  if (Object.keys(events).length > 0) entry.events = events;
-  return entry;
+  return [...entries.values()];
+}
+
+/** "productId/deviceName" (a product id has no "/"; a device name might). */
+function identityOf(device: string): { productID: string; deviceName: string } {
+  const slash = device.indexOf('/');
+  return { productID: device.slice(0, slash), deviceName: device.slice(slash + 1) };
 }

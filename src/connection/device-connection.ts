@@ -95,6 +95,7 @@ export class DeviceConnection extends EventEmitter {
       wake: () => this.pipeline.wake(),
       changed: () => this.reporter.now(),
       report: (event) => this.emitSafely('store', event),
+      canDeliver: (device) => this.subDevices.isLoggedIn(device),
     });
     this.pipeline = new RequestPipeline(this.options, {
       ...this.store?.pipelineHooks,
@@ -142,6 +143,8 @@ export class DeviceConnection extends EventEmitter {
       report: (event) => this.emitDownlinkError(event),
       request: (identity, kind, params, options) => this.send(kind, params, options, identity),
       connect: () => this.connect(),
+      loggedIn: () => this.store?.poke(),
+      store: (entry) => this.store?.takes(entry, false) ?? false,
     });
     this.lifecycle = new Lifecycle(this.identity, this.options, this.router.filters, this.pipeline, {
       report: () => {
@@ -302,9 +305,10 @@ export class DeviceConnection extends EventEmitter {
         timer: undefined,
       };
       if (identity) {
-        // A sub-device's posts wait for its binding, not in the store (the store keeps the
-        // gateway's own posts; its history/post entries carry no identity yet).
         entry.identity = identity;
+        // Under 'store' a sub-device's post the gateway cannot send now goes to the store with its
+        // identity; the backfill delivers it once the sub-device is logged in again.
+        if (this.store?.takes(entry, this.lifecycle.state === 'connected')) return;
         this.subDevices.admit(identity, entry);
         return;
       }

@@ -1,6 +1,6 @@
 import { Journal, StoreError, type NewValue } from '../store';
 import { OneNetRequestError } from './errors';
-import type { TimedValue } from '../protocol';
+import { subDeviceKey, type TimedValue } from '../protocol';
 import type { RequestEntry } from './uplink-types';
 import type { StoreOptions } from './types';
 
@@ -52,7 +52,7 @@ export class OfflineStore {
 
   constructor(
     private readonly options: Required<StoreOptions>,
-    /** "productId/deviceName", the device every record belongs to. */
+    /** "productId/deviceName" of the connection's own device; a sub-device's post names its own. */
     private readonly device: string,
     private readonly hooks: OfflineStoreHooks,
   ) {
@@ -82,8 +82,9 @@ export class OfflineStore {
     entry.timer = undefined;
     entry.done = true;
     const kind = entry.kind === 'event-post' ? 'event' : 'property';
+    const device = entry.identity ? subDeviceKey(entry.identity) : this.device;
     const values: NewValue[] = unsentValues(entry).map(([identifier, timed]) => ({
-      device: this.device,
+      device,
       kind,
       identifier,
       value: timed.value,

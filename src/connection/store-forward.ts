@@ -13,6 +13,8 @@ export interface StoreForwardHooks {
   wake: () => void;
   changed: () => void;
   report: (event: StoreEvent) => void;
+  /** Whether a gateway's sub-device ("productId/deviceName") is logged in, so its values can go. */
+  canDeliver: (device: string) => boolean;
 }
 
 /**
@@ -35,7 +37,8 @@ export class StoreForward {
 
   private constructor(identity: DeviceIdentity, options: ResolvedOptions, hooks: StoreForwardHooks) {
     const storeOptions = options.store!;
-    this.store = new OfflineStore(storeOptions, `${identity.productId}/${identity.deviceName}`, {
+    const ownDevice = `${identity.productId}/${identity.deviceName}`;
+    this.store = new OfflineStore(storeOptions, ownDevice, {
       changed: () => {
         this.backfill?.poke();
         hooks.changed();
@@ -44,6 +47,8 @@ export class StoreForward {
     });
     this.backfill = new Backfill(() => this.store.ready(), {
       nextId: hooks.nextId,
+      ownDevice,
+      canDeliver: hooks.canDeliver,
       topic: buildTopic({
         productId: identity.productId,
         deviceName: identity.deviceName,
@@ -64,12 +69,11 @@ export class StoreForward {
   }
 
   /**
-   * Stores the request when it cannot be sent now; returns whether it did. A sub-device's post is
-   * never stored: the journal's history/post carries the gateway's own values only, so it would
-   * arrive as the gateway's.
+   * Stores the request when it cannot be sent now; returns whether it did. A gateway's sub-device's
+   * values are stored under its own identity and go back in history/post entries naming it.
    */
   takes(entry: RequestEntry, sendableNow: boolean): boolean {
-    if (sendableNow || this.closing || entry.identity || unsentValues(entry).length === 0) return false;
+    if (sendableNow || this.closing || unsentValues(entry).length === 0) return false;
     this.store.accept(entry);
     return true;
   }

@@ -7,7 +7,8 @@ import type { ConnectionState, OfflinePolicy, SubDeviceState } from './types';
  * What happens to a sub-device's post by the state of the sub-device and of its gateway: sent when
  * it is logged in; held (its own timeout running) only while it is being bound and logged in; failed
  * at once with a clear reason when it is not bound or was refused. A gateway that is offline under
- * offlinePolicy 'fail' refuses it at once, as it refuses its own posts.
+ * offlinePolicy 'fail' refuses it at once, as it refuses its own posts. Under 'store' the gateway
+ * stores the posts it cannot send (DeviceConnection), and a held one that waited its whole timeout.
  */
 export interface PostHooks {
   submit: (entry: RequestEntry) => void;
@@ -16,6 +17,8 @@ export interface PostHooks {
   offlinePolicy: OfflinePolicy;
   /** The record's held posts changed: its nodes show how many wait (SubDeviceStatus.waiting). */
   heldChanged: (record: SubDeviceRecord) => void;
+  /** offlinePolicy 'store': takes a post that waited its whole timeout; false when it does not. */
+  store?: (entry: RequestEntry) => boolean;
 }
 
 export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: PostHooks): void {
@@ -35,6 +38,7 @@ export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: P
     if (index < 0) return;
     record.held.splice(index, 1);
     hooks.heldChanged(record);
+    if (hooks.store?.(entry)) return;
     hooks.fail(
       entry,
       new OneNetRequestError(

@@ -63,6 +63,10 @@ export interface SubDevicesHooks extends GatewayRequestHooks {
   request: SubDeviceRequest;
   /** Connects the gateway (msg.action "connect" on a sub-device's node). */
   connect: () => void;
+  /** A sub-device logged in: its stored values can go now (offlinePolicy 'store'). */
+  loggedIn?: () => void;
+  /** offlinePolicy 'store': takes a post that waited its whole timeout for the binding. */
+  store?: (entry: RequestEntry) => boolean;
 }
 
 export type SubDeviceRequest = (
@@ -107,6 +111,7 @@ export class SubDevices {
       gatewayState: () => hooks.gatewayStatus().state,
       offlinePolicy: hooks.options.offlinePolicy,
       heldChanged: (record) => record.handle.heldChanged(),
+      ...(hooks.store ? { store: hooks.store } : {}),
     };
     this.commands = new SubDeviceCommands(
       this.requests,
@@ -384,8 +389,14 @@ export class SubDevices {
     this.setStatus(record, { state: 'not-bound' });
   }
 
+  /** Whether the sub-device ("productId/deviceName") is logged in, so its stored values can go. */
+  isLoggedIn(key: string): boolean {
+    return this.records.get(key)?.status.state === 'logged-in';
+  }
+
   private setStatus(record: SubDeviceRecord, status: SubDeviceStatus): void {
     record.status = status;
     record.handle.subDeviceChanged(status);
+    if (status.state === 'logged-in') this.hooks.loggedIn?.();
   }
 }

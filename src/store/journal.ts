@@ -141,10 +141,15 @@ export class Journal {
   }
 
   /**
-   * Up to `limit` pending values, oldest first, leaving out those `skip` names (in flight). Values
-   * past the age bound are acked as dropped on the way.
+   * Up to `limit` pending values, oldest first, leaving out those `skip` names (in flight) and the
+   * devices `hold` names (not deliverable now). Values past the age bound are acked as dropped on
+   * the way, held ones too.
    */
-  async oldest(limit: number, skip: (seq: number) => boolean = () => false): Promise<StoredValue[]> {
+  async oldest(
+    limit: number,
+    skip: (seq: number) => boolean = () => false,
+    hold: (device: string) => boolean = () => false,
+  ): Promise<StoredValue[]> {
     const found: StoredValue[] = [];
     const expired: number[] = [];
     const oldestKept = this.now() - this.options.maxAgeMs;
@@ -157,6 +162,7 @@ export class Journal {
           expired.push(value.seq);
           continue;
         }
+        if (hold(value.device)) continue;
         found.push(value);
         if (found.length >= limit) break;
       }
