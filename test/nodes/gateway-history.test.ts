@@ -11,6 +11,7 @@ import {
   waitFor,
   type FlowNode,
 } from './support';
+import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
 
 /**
  * A sub-device posting faster than its gateway's uplinkRate, through real Node-RED nodes against the
@@ -74,27 +75,8 @@ describe('gateway sub-devices: earlier values by history/post (Node-RED nodes)',
 
   function flow(extra: FlowNode[]): FlowNode[] {
     return [
-      {
-        id: 'gw',
-        type: 'onenet-device',
-        name: 'gateway',
-        productId: GW_PRODUCT,
-        deviceName: GATEWAY.deviceName,
-        host: emulator.host,
-        port: String(emulator.port),
-        tls: false,
-        tokenTtl: '3600',
-        keepalive: '60',
-        uplinkRate: '1',
-      },
-      ...SUBS.map((sub, i) => ({
-        id: `sub${i}`,
-        type: 'onenet-device',
-        name: `field device ${i}`,
-        productId: SUB_PRODUCT,
-        deviceName: sub.deviceName,
-        gateway: 'gw',
-      })),
+      gatewayConfigNode(emulator, GATEWAY, { uplinkRate: '1' }),
+      ...SUBS.map((sub, i) => subDeviceConfigNode(`sub${i}`, sub, { name: `field device ${i}` })),
       ...extra,
     ];
   }

@@ -15,6 +15,7 @@ import {
   type FlowNode,
 } from './support';
 import { loadTranslated } from './translated';
+import { gatewayConfigNode } from './gateway-support';
 
 /**
  * A post for `msg.subDevice` on a gateway's node is checked against the thing model of the
@@ -76,19 +77,7 @@ describe('gateway sub-devices: msg.subDevice posts checked against their product
 
   function flow(modelCheck: string): FlowNode[] {
     return [
-      {
-        id: 'gw',
-        type: 'onenet-device',
-        name: 'gateway',
-        productId: GW_PRODUCT,
-        deviceName: GATEWAY.deviceName,
-        host: emulator.host,
-        port: String(emulator.port),
-        tls: false,
-        tokenTtl: '3600',
-        keepalive: '60',
-        uplinkRate: '0',
-      },
+      gatewayConfigNode(emulator, GATEWAY),
       {
         id: 'prod',
         type: 'onenet-product',

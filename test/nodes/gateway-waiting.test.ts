@@ -4,6 +4,7 @@ import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
 import { LANGUAGES, resolveKey, interpolate } from '../editor/catalogs';
 import { collect, flowNode, node, unloadAndCheckPool, waitFor, waitStatus } from './support';
 import { loadTranslated } from './translated';
+import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
 
 /**
  * While its gateway binds and logs it in, a sub-device's posts wait; its nodes say how many
@@ -46,27 +47,8 @@ describe('gateway sub-devices: posts waiting for the binding show in the status'
       await loadTranslated(
         language,
         [
-          {
-            id: 'gw',
-            type: 'onenet-device',
-            name: 'gateway',
-            productId: GW_PRODUCT,
-            deviceName: GATEWAY.deviceName,
-            host: emulator.host,
-            port: String(emulator.port),
-            tls: false,
-            tokenTtl: '3600',
-            keepalive: '60',
-            uplinkRate: '0',
-          },
-          {
-            id: 'sub0',
-            type: 'onenet-device',
-            name: 'field device',
-            productId: SUB_PRODUCT,
-            deviceName: SUB.deviceName,
-            gateway: 'gw',
-          },
+          gatewayConfigNode(emulator, GATEWAY),
+          subDeviceConfigNode('sub0', SUB),
           flowNode('p0', 'onenet-property-post', { device: 'sub0', waitReply: true, timeout: '15000' }, [
             ['p0-out'],
           ]),

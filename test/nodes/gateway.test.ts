@@ -18,6 +18,7 @@ import {
   type Credentials,
   type FlowNode,
 } from './support';
+import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
 
 /**
  * Gateway sub-devices through real Node-RED nodes against the emulator (issue 15, DESIGN.md §4
@@ -66,31 +67,11 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
   });
 
   function gatewayConfig(): FlowNode {
-    return {
-      id: 'gw',
-      type: 'onenet-device',
-      name: 'gateway',
-      productId: GW_PRODUCT,
-      deviceName: GATEWAY.deviceName,
-      host: emulator.host,
-      port: String(emulator.port),
-      tls: false,
-      tokenTtl: '3600',
-      keepalive: '60',
-      uplinkRate: '0',
-    };
+    return gatewayConfigNode(emulator, GATEWAY);
   }
 
   function subConfig(id: string, index: number, overrides: Partial<FlowNode> = {}): FlowNode {
-    return {
-      id,
-      type: 'onenet-device',
-      name: `field device ${index}`,
-      productId: SUB_PRODUCT,
-      deviceName: SUBS[index]!.deviceName,
-      gateway: 'gw',
-      ...overrides,
-    };
+    return subDeviceConfigNode(id, SUBS[index]!, { name: `field device ${index}`, ...overrides });
   }
 
   function creds(extra: Credentials = {}): Credentials {

@@ -17,6 +17,7 @@ import {
   type FlowNode,
 } from './support';
 import { useUserDir } from './store-support';
+import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
 
 /**
  * offlinePolicy 'store' on a gateway: a sub-device's posts that the gateway cannot send are stored
@@ -51,29 +52,9 @@ describe('offlinePolicy store on a gateway: sub-device posts', function () {
 
   function flow(): FlowNode[] {
     return [
-      {
-        id: 'gw',
-        type: 'onenet-device',
-        name: 'gateway',
-        productId: GATEWAY.productId,
-        deviceName: GATEWAY.deviceName,
-        host: emulator.host,
-        port: String(emulator.port),
-        tls: false,
-        tokenTtl: '3600',
-        keepalive: '60',
-        offlinePolicy: 'store',
-        // One uplink every 2 s once the login's burst is spent: sub-device posts wait.
-        uplinkRate: '0.5',
-      },
-      {
-        id: 'sub',
-        type: 'onenet-device',
-        name: 'field device',
-        productId: SUB.productId,
-        deviceName: SUB.deviceName,
-        gateway: 'gw',
-      },
+      // One uplink every 2 s once the login's burst is spent: sub-device posts wait.
+      gatewayConfigNode(emulator, GATEWAY, { offlinePolicy: 'store', uplinkRate: '0.5' }),
+      subDeviceConfigNode('sub', SUB),
       flowNode('own', 'onenet-property-post', { device: 'gw', waitReply: true, timeout: '20000' }, [
         ['own-out'],
       ]),
