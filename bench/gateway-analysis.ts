@@ -172,13 +172,15 @@ export function loginFigures(
   deployedAt: number,
   windowMs: number,
 ): LoginFigures {
-  const logins = uplinks
+  // Only this deploy's: the memory baseline's flow logged one sub-device in before it.
+  const since = uplinks.filter((uplink) => uplink.receivedAt >= deployedAt);
+  const logins = since
     .filter((uplink) => uplink.kind === 'sub-login')
     .map((uplink) => uplink.receivedAt - deployedAt)
     .sort((a, b) => a - b);
   return {
     logins: logins.length,
-    topoAdds: uplinks.filter((uplink) => uplink.kind === 'sub-topo-add').length,
+    topoAdds: since.filter((uplink) => uplink.kind === 'sub-topo-add').length,
     allLoggedInMs: logins.length >= count ? logins[count - 1]! : Number.NaN,
     windowMs,
     loginsInWindow: logins.filter((ms) => ms <= windowMs).length,
