@@ -129,7 +129,7 @@ export class DeviceConnection extends EventEmitter {
     this.subDevices = new SubDevices(this.identity, {
       nextId: this.nextId,
       liveSession: () => this.liveSession(),
-      submitPriority: (send) => this.pipeline.submitPriority(send),
+      submitPriority: (send, lane) => this.pipeline.submitPriority(send, lane),
       timeoutMs: () => this.options.requestTimeoutMs,
       options: this.options,
       gatewayStatus: () => this.status(),

@@ -8,7 +8,7 @@ import {
 import { AwaitedReplies } from './awaited-replies';
 import { OneNetRequestError } from './errors';
 import type { Session } from './session';
-import type { PriorityUplink } from './uplink-types';
+import type { OwnUplinkLane, PriorityUplink } from './uplink-types';
 import type { DeviceIdentity } from './types';
 
 /** The gateway's own requests about its sub-devices (onenet-next.md §Q2 §2.2), each answered on `<topic>/reply`. */
@@ -27,8 +27,8 @@ export interface GatewayRequestHooks {
   nextId: () => string;
   /** The gateway's logged-in session, if any. */
   liveSession: () => Session | undefined;
-  /** Within the uplink budget, before every post (request-pipeline.ts). */
-  submitPriority: (send: () => void) => PriorityUplink;
+  /** Within the uplink budget, before every post or taking turns with them (request-pipeline.ts). */
+  submitPriority: (send: () => void, lane?: OwnUplinkLane) => PriorityUplink;
   timeoutMs: () => number;
 }
 
@@ -46,9 +46,11 @@ export class GatewayRequests {
     private readonly identity: DeviceIdentity,
     private readonly hooks: GatewayRequestHooks,
   ) {
+    // Binding and login take turns with the posts: the posts of sub-devices already logged in must
+    // not wait for the binding of all the others (a thousand at one message a second: 17 minutes).
     this.awaited = new AwaitedReplies(
       { deadlineFrom: 'publish', connection: "the gateway's connection" },
-      hooks,
+      { submitPriority: (send) => hooks.submitPriority(send, 'shared'), liveSession: hooks.liveSession },
     );
   }
 

@@ -2,7 +2,13 @@ import { replyKindOf, type ThingReply, type TopicKind } from '../protocol';
 import { InFlight } from './in-flight';
 import { Settlement } from './settlement';
 import { UplinkScheduler } from './uplink-scheduler';
-import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
+import type {
+  OwnUplinkLane,
+  PriorityUplink,
+  RequestEntry,
+  UplinkMessage,
+  UplinkMessageKind,
+} from './uplink-types';
 import type { OfflinePolicy } from './types';
 
 export type { RequestEntry } from './uplink-types';
@@ -173,12 +179,13 @@ export class RequestPipeline {
   }
 
   /**
-   * A publish that goes before every post, within the uplink budget (a reply: OneNET waits 5 s).
-   * `send` runs once the budget allows, while a session is up; the caller times it out.
+   * A publish of the connection's own, within the uplink budget: before every post (a reply: OneNET
+   * waits 5 s), or taking turns with them (`shared`, OwnUplinkLane). `send` runs once the budget
+   * allows, while a session is up; the caller times it out.
    */
-  submitPriority(send: () => void): PriorityUplink {
+  submitPriority(send: () => void, lane: OwnUplinkLane = 'priority'): PriorityUplink {
     const item: PriorityUplink = { send, cancelled: false };
-    this.scheduler.addPriority(item);
+    this.scheduler.addPriority(item, lane);
     this.flushScheduled ??= setImmediate(this.flush);
     return item;
   }

@@ -20,7 +20,13 @@ import {
   takeLatestProperties,
 } from './uplink-merge';
 import { hasPack, hasPackHistory, overtakenInPack, takePack, takePackHistory } from './uplink-pack';
-import type { PriorityUplink, RequestEntry, UplinkMessage, UplinkMessageKind } from './uplink-types';
+import type {
+  OwnUplinkLane,
+  PriorityUplink,
+  RequestEntry,
+  UplinkMessage,
+  UplinkMessageKind,
+} from './uplink-types';
 
 /** DESIGN.md §4 `uplinkRate`: "with a burst of at most 3". */
 export const UPLINK_BURST = 3;
@@ -57,6 +63,10 @@ const LANES: readonly Lane[] = ['property', 'history', 'event', 'pack', 'pack-hi
 export class UplinkScheduler {
   private readonly bucket: TokenBucket;
   private readonly priority = new Fifo<PriorityUplink>();
+  /** Publishes that take turns with the posts (OwnUplinkLane 'shared'). */
+  private readonly shared = new Fifo<PriorityUplink>();
+  /** Whether a shared publish goes before the next post, when both wait: they alternate. */
+  private sharedTurn = true;
   private readonly resend = new Fifo<UplinkMessage>();
   private waiting = new Fifo<RequestEntry>();
   private waitingCount = 0;
@@ -87,8 +97,8 @@ export class UplinkScheduler {
     this.waiting.push(entry);
   }
 
-  addPriority(item: PriorityUplink): void {
-    this.priority.push(item);
+  addPriority(item: PriorityUplink, lane: OwnUplinkLane = 'priority'): void {
+    (lane === 'shared' ? this.shared : this.priority).push(item);
   }
 
   /** Messages a dropped session did not get acknowledged, to go out first on the next one. */
@@ -143,13 +153,14 @@ export class UplinkScheduler {
 
   /** Cancels every priority publish that has not gone out. */
   dropPriority(): PriorityUplink[] {
-    return this.priority.drain().filter((item) => !item.cancelled);
+    return [...this.priority.drain(), ...this.shared.drain()].filter((item) => !item.cancelled);
   }
 
   hasWork(): boolean {
     this.skipCancelled();
     return (
       this.priority.length > 0 ||
+      this.shared.length > 0 ||
       this.resend.length > 0 ||
       this.waitingCount > 0 ||
       (this.hooks.backfill?.ready() ?? false)
@@ -174,8 +185,18 @@ export class UplinkScheduler {
       const message = this.resend.shift()!;
       if (message.members.some((member) => !member.done)) return { message };
     }
-    const message =
-      this.nextPost(now) ?? (this.waitingCount === 0 ? this.hooks.backfill?.offer() : undefined);
+    if (this.shared.length > 0 && (this.sharedTurn || this.waitingCount === 0)) {
+      this.sharedTurn = false;
+      return { priority: this.shared.shift()! };
+    }
+    const post = this.nextPost(now);
+    if (post) {
+      this.sharedTurn = true;
+      return { message: post };
+    }
+    const shared = this.shared.shift();
+    if (shared) return { priority: shared };
+    const message = this.waitingCount === 0 ? this.hooks.backfill?.offer() : undefined;
     if (message) return { message };
     this.bucket.refund();
     return undefined;
@@ -341,6 +362,7 @@ export class UplinkScheduler {
 
   private skipCancelled(): void {
     while (this.priority.length > 0 && this.priority.peek()!.cancelled) this.priority.shift();
+    while (this.shared.length > 0 && this.shared.peek()!.cancelled) this.shared.shift();
   }
 }
 

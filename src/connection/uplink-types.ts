@@ -76,3 +76,11 @@ export interface PriorityUplink {
   /** Withdrawn (timed out or the session went) before it was sent. */
   cancelled: boolean;
 }
+
+/**
+ * The uplink scheduler's lanes for a connection's own publishes: `priority` goes before every post
+ * (a reply: OneNET waits only 5 s for it); `shared` takes turns with the posts while both wait (a
+ * gateway binding and logging in its sub-devices, which at one message a second can take many
+ * minutes, must not hold back the posts of the sub-devices already logged in).
+ */
+export type OwnUplinkLane = 'priority' | 'shared';
