@@ -41,8 +41,10 @@ export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: P
     if (hooks.store?.(entry)) return;
     hooks.fail(
       entry,
+      // 'busy', as for a post that waited its whole timeout behind others: it was never sent, so
+      // a retry cannot post it twice ('timeout' means it was sent and may have arrived).
       new OneNetRequestError(
-        'timeout',
+        'busy',
         `not sent within ${entry.timeoutMs} ms: the sub-device was still being bound and logged in`,
         { sent: false },
       ),

@@ -93,7 +93,8 @@ describe('connection / posts waiting for a sub-device binding', () => {
       }, 5);
     });
     assert.deepEqual(h.counts, [1, 2, 1]);
-    assert.equal(h.failed[0]!.reason, 'timeout');
+    assert.equal(h.failed[0]!.reason, 'busy', 'never sent: not a timeout, which may have arrived');
+    assert.equal(h.failed[0]!.sent, false);
     failHeld(record, h.failed[0]!, h);
     assert.deepEqual(h.counts, [1, 2, 1, 0]);
     assert.equal(h.failed.length, 2);
