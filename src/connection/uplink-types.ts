@@ -5,8 +5,9 @@ import type { RequestOutcome, UplinkKind } from './types';
 /**
  * One flow request (a request() call) from acceptance until it settles, exactly once. Its values
  * travel in one uplink message, or, when the scheduler merges posts to stay within the uplink
- * rate, in up to two: the latest value of each property in a property/post and the values a newer
- * post overwrote in a history/post.
+ * rate, in several: the latest value of each property in a property/post (a sub-device's in a
+ * pack/post), the values a newer post overwrote in a history/post, and, for a post too large for
+ * one merged message, the rest in the next ones.
  */
 export interface RequestEntry {
   /** The message id it is sent with when it goes out alone (the first release's one post per msg). */
@@ -27,8 +28,9 @@ export interface RequestEntry {
   /** Acceptance order: of two values of one property, the later accepted is the newer. */
   seq: number;
   /**
-   * Set for a sub-device's post on its gateway's connection: its values travel in pack/post entries
-   * with this identity (onenet-next.md §Q2 step 6), never in the gateway's own posts.
+   * Set for a sub-device's post on its gateway's connection: its values travel in pack/post and
+   * history/post entries with this identity (onenet-next.md §Q2 step 6), never as the gateway's own,
+   * and the store keeps them under it.
    */
   identity?: SubDeviceIdentity;
   /**
