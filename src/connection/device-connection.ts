@@ -1,14 +1,5 @@
 import { EventEmitter } from 'node:events';
-import {
-  buildRequest,
-  createMessageIdGenerator,
-  buildPackPost,
-  serializeMessage,
-  toEventParams,
-  type SubDeviceIdentity,
-  toPropertyParams,
-  type TimedValue,
-} from '../protocol';
+import { createMessageIdGenerator, type SubDeviceIdentity } from '../protocol';
 import { readableText } from './client-text';
 import { DesiredSync, type DesiredHandler } from './desired-sync';
 import { Downlinks, type ReplyTarget } from './downlinks';
@@ -18,7 +9,8 @@ import { checkIdentity, identityKey, resolveOptions, type ResolvedOptions } from
 import { RequestPipeline, type RequestEntry } from './request-pipeline';
 import { DownlinkRouter } from './routing';
 import { StoreForward } from './store-forward';
-import { MAX_TIMER_MS, type Session } from './session';
+import type { Session } from './session';
+import { buildPostEntry, type RequestCallOptions } from './post-entry';
 import { StatusReporter } from './status-reporter';
 import type { SubDeviceHandle } from './sub-device-handle';
 import { SubDevices } from './sub-devices';
@@ -30,12 +22,9 @@ import type {
   DownlinkKind,
   DownlinkRequest,
   ReplyOutcome,
-  RequestOptions,
   RequestOutcome,
   UplinkKind,
 } from './types';
-
-type RequestCallOptions = RequestOptions & { time?: number };
 
 /**
  * One live OneNET device session, shared by every Node-RED node that uses the device: connects with
@@ -263,49 +252,24 @@ export class DeviceConnection extends EventEmitter {
     const topic = this.router.topics[identity ? 'pack-post' : kind];
     if (this.lifecycle.state === 'closed')
       return Promise.reject(new OneNetRequestError('closed', 'the connection is closed', { topic }));
-    let id: string;
-    let payload: Buffer;
-    let values: Record<string, TimedValue>;
-    let settings: { qos: 0 | 1; waitReply: boolean; timeoutMs: number };
-    try {
-      settings = this.requestSettings(options);
-      id = this.nextId();
-      values =
-        kind === 'property-post'
-          ? toPropertyParams(params, options.time)
-          : this.eventParams(params, options.time);
-      if (identity) {
-        // A sub-device's values go in a pack/post entry, each with its time (onenet-next.md §Q2 step 6).
-        for (const value of Object.values(values)) value.time ??= createdAt;
-        const entry =
-          kind === 'property-post' ? { identity, properties: values } : { identity, events: values };
-        payload = Buffer.from(buildPackPost(id, [entry]));
-      } else payload = serializeMessage(buildRequest(id, values));
-    } catch (err) {
-      // The reason quotes the user's data (a property path, an identifier), which may be huge.
-      return Promise.reject(
-        new OneNetRequestError('invalid', readableText((err as Error).message), { topic }),
-      );
-    }
     return new Promise<RequestOutcome>((resolve, reject) => {
-      const entry: RequestEntry = {
-        id,
-        kind,
-        topic,
-        payload,
-        ...settings,
-        createdAt,
-        resolve,
-        reject,
-        values,
-        seq: this.nextSeq++,
-        carriers: 0,
-        waiting: false,
-        done: false,
-        timer: undefined,
-      };
+      let entry: RequestEntry;
+      try {
+        entry = buildPostEntry(
+          { kind, params, options, topic, createdAt, ...(identity ? { identity } : {}) },
+          {
+            nextId: this.nextId,
+            nextSeq: () => this.nextSeq++,
+            defaultTimeoutMs: this.options.requestTimeoutMs,
+          },
+          resolve,
+          reject,
+        );
+      } catch (err) {
+        reject(err as OneNetRequestError);
+        return;
+      }
       if (identity) {
-        entry.identity = identity;
         // Under 'store' a sub-device's post the gateway cannot send now goes to the store with its
         // identity; the backfill delivers it once the sub-device is logged in again.
         if (this.store?.takes(entry, this.lifecycle.state === 'connected')) return;
@@ -352,33 +316,6 @@ export class DeviceConnection extends EventEmitter {
         ? { kind: request?.kind, id: request?.id }
         : { kind: request.kind, id: request.id, identifier: request.identifier };
     return this.downlinks.reply(target, code, data, message);
-  }
-
-  private requestSettings(options: RequestCallOptions): {
-    qos: 0 | 1;
-    waitReply: boolean;
-    timeoutMs: number;
-  } {
-    if (options === null || typeof options !== 'object') throw new Error('request options must be an object');
-    const qos = options.qos ?? 1;
-    // §1.3: QoS 2 is not supported by OneNET (it disconnects).
-    if (qos !== 0 && qos !== 1) throw new Error(`qos must be 0 or 1, not ${String(qos)}`);
-    const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
-    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
-      throw new Error(`timeout must be a positive number of ms, not ${String(timeoutMs)}`);
-    return {
-      qos,
-      waitReply: options.waitReply !== false,
-      timeoutMs: Math.min(Math.ceil(timeoutMs), MAX_TIMER_MS),
-    };
-  }
-
-  private eventParams(params: unknown, time: number | undefined): ReturnType<typeof toEventParams> {
-    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
-      throw new Error('an event post needs {identifier, output}');
-    }
-    const { identifier, output } = params as { identifier?: unknown; output?: unknown };
-    return toEventParams(identifier, output, time);
   }
 
   /** The logged-in session requests may be published on, if any. */

@@ -2,19 +2,17 @@ import { EventEmitter } from 'node:events';
 import type { SubDeviceIdentity } from '../protocol';
 import type { DownlinkFilter, DownlinkHandler } from './downlinks';
 import { OneNetRequestError } from './errors';
+import type { RequestCallOptions } from './post-entry';
 import type {
   ConnectionStatus,
   DownlinkErrorEvent,
   DownlinkKind,
   DownlinkRequest,
   ReplyOutcome,
-  RequestOptions,
   RequestOutcome,
   SubDeviceStatus,
   UplinkKind,
 } from './types';
-
-type RequestCallOptions = RequestOptions & { time?: number };
 
 /** What a handle needs from its gateway's connection (sub-devices.ts wires it). */
 export interface SubDeviceHost {
