@@ -1,6 +1,7 @@
 import { Journal, StoreError, type NewValue } from '../store';
 import { OneNetRequestError } from './errors';
-import { subDeviceKey, type TimedValue } from '../protocol';
+import { subDeviceKey } from '../protocol';
+import { unsentOf } from './uplink-merge';
 import type { RequestEntry } from './uplink-types';
 import type { StoreOptions } from './types';
 
@@ -83,12 +84,12 @@ export class OfflineStore {
     entry.done = true;
     const kind = entry.kind === 'event-post' ? 'event' : 'property';
     const device = entry.identity ? subDeviceKey(entry.identity) : this.device;
-    const values: NewValue[] = unsentValues(entry).map(([identifier, timed]) => ({
+    const values: NewValue[] = [...unsentOf(entry)].map((identifier) => ({
       device,
       kind,
       identifier,
-      value: timed.value,
-      time: timed.time ?? entry.createdAt,
+      value: entry.values[identifier]!.value,
+      time: entry.values[identifier]!.time ?? entry.createdAt,
     }));
     this.journalNow()
       .then((journal) => journal.append(values))
@@ -209,11 +210,4 @@ export class OfflineStore {
       this.hooks.changed();
     }
   }
-}
-
-/** The entry's values no message has carried yet (see RequestEntry.unsent). */
-export function unsentValues(entry: RequestEntry): Array<[string, TimedValue]> {
-  const all = Object.entries(entry.values);
-  const unsent = entry.unsent;
-  return unsent ? all.filter(([identifier]) => unsent.has(identifier)) : all;
 }

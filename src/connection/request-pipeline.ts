@@ -43,7 +43,7 @@ export interface PipelineHooks {
   /**
    * offlinePolicy 'store': a request that was never sent and cannot be now (the connection went, or
    * it waited past its timeout behind others): store it. Returns false when the store does not take
-   * it (a sub-device's post, a store closing); the request then fails as it would without a store.
+   * it (a store closing, nothing left unsent); the request then fails as it would without a store.
    */
   divert?: (entry: RequestEntry) => boolean;
 }

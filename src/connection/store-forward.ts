@@ -1,6 +1,7 @@
-import { buildTopic } from '../protocol';
+import { buildTopic, subDeviceKey } from '../protocol';
 import { Backfill } from './backfill';
-import { OfflineStore, unsentValues, type StoreEvent } from './offline-store';
+import { OfflineStore, type StoreEvent } from './offline-store';
+import { unsentOf } from './uplink-merge';
 import type { ResolvedOptions } from './options';
 import type { PipelineHooks } from './request-pipeline';
 import type { RequestEntry } from './uplink-types';
@@ -37,7 +38,9 @@ export class StoreForward {
 
   private constructor(identity: DeviceIdentity, options: ResolvedOptions, hooks: StoreForwardHooks) {
     const storeOptions = options.store!;
-    const ownDevice = `${identity.productId}/${identity.deviceName}`;
+    // Records name their device as sub-devices are keyed (subDeviceKey), so the backfill can ask
+    // whether one is logged in.
+    const ownDevice = subDeviceKey({ productID: identity.productId, deviceName: identity.deviceName });
     this.store = new OfflineStore(storeOptions, ownDevice, {
       changed: () => {
         this.backfill?.poke();
@@ -73,7 +76,7 @@ export class StoreForward {
    * values are stored under its own identity and go back in history/post entries naming it.
    */
   takes(entry: RequestEntry, sendableNow: boolean): boolean {
-    if (sendableNow || this.closing || unsentValues(entry).length === 0) return false;
+    if (sendableNow || this.closing || [...unsentOf(entry)].length === 0) return false;
     this.store.accept(entry);
     return true;
   }

@@ -87,23 +87,22 @@ function router(entries: readonly RequestEntry[], sentLive: SentLive): Route {
   };
 }
 
-function waitsFor(entries: readonly RequestEntry[], sentLive: SentLive, lane: 'pack' | 'history'): boolean {
+/** Which of the two gateway lanes some waiting sub-device value belongs in (one pass for both). */
+export function packLanesWaiting(
+  entries: readonly RequestEntry[],
+  sentLive: SentLive,
+): { pack: boolean; history: boolean } {
+  const waiting = { pack: false, history: false };
+  if (entries.length === 0) return waiting;
   const route = router(entries, sentLive);
   for (const entry of entries) {
     if (!entry.identity) continue;
-    for (const identifier of unsentOf(entry)) if (route(entry, identifier) === lane) return true;
+    for (const identifier of unsentOf(entry)) {
+      waiting[route(entry, identifier)] = true;
+      if (waiting.pack && waiting.history) return waiting;
+    }
   }
-  return false;
-}
-
-/** Whether some waiting sub-device value belongs in a pack/post. */
-export function hasPack(entries: readonly RequestEntry[], sentLive: SentLive): boolean {
-  return waitsFor(entries, sentLive, 'pack');
-}
-
-/** Whether some waiting sub-device value belongs in a history/post. */
-export function hasPackHistory(entries: readonly RequestEntry[], sentLive: SentLive): boolean {
-  return waitsFor(entries, sentLive, 'history');
+  return waiting;
 }
 
 /**

@@ -19,7 +19,7 @@ import {
   takeHistory,
   takeLatestProperties,
 } from './uplink-merge';
-import { hasPack, hasPackHistory, overtakenInPack, takePack, takePackHistory } from './uplink-pack';
+import { overtakenInPack, packLanesWaiting, takePack, takePackHistory } from './uplink-pack';
 import type {
   OwnUplinkLane,
   PriorityUplink,
@@ -185,7 +185,8 @@ export class UplinkScheduler {
       const message = this.resend.shift()!;
       if (message.members.some((member) => !member.done)) return { message };
     }
-    if (this.shared.length > 0 && (this.sharedTurn || this.waitingCount === 0)) {
+    // With no post waiting, a shared publish goes below (after nextPost finds none).
+    if (this.shared.length > 0 && this.sharedTurn) {
       this.sharedTurn = false;
       return { priority: this.shared.shift()! };
     }
@@ -244,12 +245,13 @@ export class UplinkScheduler {
     const own = subDevices.length === 0 ? entries : entries.filter((entry) => entry.identity === undefined);
     const properties = own.filter((entry) => entry.kind === 'property-post');
     const events = own.filter((entry) => entry.kind === 'event-post');
+    const packs = packLanesWaiting(subDevices, this.sentLiveOfSubDevices);
     const ready: Record<Lane, boolean> = {
       property: hasLive(properties, this.sentLive),
       history: hasHistory(properties, events, this.sentLive),
       event: events.length > 0,
-      pack: hasPack(subDevices, this.sentLiveOfSubDevices),
-      'pack-history': hasPackHistory(subDevices, this.sentLiveOfSubDevices),
+      pack: packs.pack,
+      'pack-history': packs.history,
     };
     let message: UplinkMessage | undefined;
     for (let i = 0; i < LANES.length && !message; i++) {
