@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { OneNetEmulator, type DeviceRef, type UplinkRecord } from '../../src/emulator';
 import {
   collect,
@@ -11,7 +10,7 @@ import {
   waitFor,
   type FlowNode,
 } from './support';
-import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
+import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
 
 /**
  * A sub-device posting faster than its gateway's uplinkRate, through real Node-RED nodes against the
@@ -22,15 +21,7 @@ import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
  * id, topic and `merged` of the message that carried its value (DESIGN.md §4 flow nodes).
  */
 
-const GW_PRODUCT = 'GwProd0001';
-const SUB_PRODUCT = 'SubProd001';
-const newKey = (): string => randomBytes(32).toString('base64');
-const GATEWAY = { productId: GW_PRODUCT, deviceName: 'gw-01', key: newKey() };
 const SUBS = [0, 1].map((i) => ({ productId: SUB_PRODUCT, deviceName: `field-${i}`, key: newKey() }));
-const ref = (device: DeviceRef): DeviceRef => ({
-  productId: device.productId,
-  deviceName: device.deviceName,
-});
 const T = 1_700_000_000_000;
 
 interface Outcome {

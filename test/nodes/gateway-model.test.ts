@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
+import { OneNetEmulator } from '../../src/emulator';
 import {
   callHistory,
   catchAll,
@@ -15,7 +14,7 @@ import {
   type FlowNode,
 } from './support';
 import { loadTranslated } from './translated';
-import { gatewayConfigNode } from './gateway-support';
+import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode } from './gateway-support';
 
 /**
  * A post for `msg.subDevice` on a gateway's node is checked against the thing model of the
@@ -25,16 +24,8 @@ import { gatewayConfigNode } from './gateway-support';
  * The emulator's product has no model, so what it receives is what the node sent.
  */
 
-const GW_PRODUCT = 'GwProd0001';
-const SUB_PRODUCT = 'SubProd001';
-const newKey = (): string => randomBytes(32).toString('base64');
-const GATEWAY = { productId: GW_PRODUCT, deviceName: 'gw-01', key: newKey() };
 const SUB = { productId: SUB_PRODUCT, deviceName: 'field-7', key: newKey() };
 const PRODUCT_KEY = newKey();
-const ref = (device: DeviceRef): DeviceRef => ({
-  productId: device.productId,
-  deviceName: device.deviceName,
-});
 const subDevice = { productId: SUB_PRODUCT, deviceName: SUB.deviceName };
 
 /** The sub-device product's model: one float property, one event with a bounded level. */

@@ -1,7 +1,19 @@
-import type { OneNetEmulator } from '../../src/emulator';
+import { randomBytes } from 'node:crypto';
+import type { DeviceRef, OneNetEmulator } from '../../src/emulator';
 import type { FlowNode } from './support';
 
-/** Config nodes of the gateway tests: a gateway on the emulator, and sub-devices it carries. */
+/** What the gateway tests share: the products, a gateway, and the config nodes of it and its sub-devices. */
+
+export const GW_PRODUCT = 'GwProd0001';
+export const SUB_PRODUCT = 'SubProd001';
+export const newKey = (): string => randomBytes(32).toString('base64');
+export const GATEWAY = { productId: GW_PRODUCT, deviceName: 'gw-01', key: newKey() };
+
+/** The emulator's reference to a device (no key). */
+export const ref = (device: DeviceRef): DeviceRef => ({
+  productId: device.productId,
+  deviceName: device.deviceName,
+});
 
 export function gatewayConfigNode(
   emulator: OneNetEmulator,

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
+import { OneNetEmulator } from '../../src/emulator';
 import { LANGUAGES, resolveKey, interpolate } from '../editor/catalogs';
 import { collect, flowNode, node, unloadAndCheckPool, waitFor, waitStatus } from './support';
 import { loadTranslated } from './translated';
-import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
+import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
 
 /**
  * While its gateway binds and logs it in, a sub-device's posts wait; its nodes say how many
@@ -12,15 +11,7 @@ import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
  * in" once the posts went out (issue 15).
  */
 
-const GW_PRODUCT = 'GwProd0001';
-const SUB_PRODUCT = 'SubProd001';
-const newKey = (): string => randomBytes(32).toString('base64');
-const GATEWAY = { productId: GW_PRODUCT, deviceName: 'gw-01', key: newKey() };
 const SUB = { productId: SUB_PRODUCT, deviceName: 'field-0', key: newKey() };
-const ref = (device: DeviceRef): DeviceRef => ({
-  productId: device.productId,
-  deviceName: device.deviceName,
-});
 const KEY = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.';
 
 describe('gateway sub-devices: posts waiting for the binding show in the status', function () {

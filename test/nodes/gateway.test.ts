@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { OneNetEmulator, type DeviceRef } from '../../src/emulator';
 import {
   catchAll,
@@ -18,23 +17,23 @@ import {
   type Credentials,
   type FlowNode,
 } from './support';
-import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
+import {
+  GATEWAY,
+  GW_PRODUCT,
+  SUB_PRODUCT,
+  newKey,
+  ref,
+  gatewayConfigNode,
+  subDeviceConfigNode,
+} from './gateway-support';
 
 /**
  * Gateway sub-devices through real Node-RED nodes against the emulator (issue 15, DESIGN.md §4
  * `gateway`): a sub-device config names a gateway device, and the usual flow nodes work with it.
  */
 
-const GW_PRODUCT = 'GwProd0001';
-const SUB_PRODUCT = 'SubProd001';
-const newKey = (): string => randomBytes(32).toString('base64');
-const GATEWAY = { productId: GW_PRODUCT, deviceName: 'gw-01', key: newKey() };
 const SUBS = [0, 1, 2].map((i) => ({ productId: SUB_PRODUCT, deviceName: `field-${i}`, key: newKey() }));
 const PRODUCT_KEY = newKey();
-const ref = (device: DeviceRef): DeviceRef => ({
-  productId: device.productId,
-  deviceName: device.deviceName,
-});
 const lastStatusText = (id: string): string | undefined => lastStatus(id)?.text;
 const names = (refs: DeviceRef[]): string[] => refs.map((device) => device.deviceName).sort();
 
