@@ -38,8 +38,8 @@ export interface PostFigures {
   lag: LatencySummary;
   /** The flow's view: sent → settled on the post node's output (succeeded posts). */
   settle: LatencySummary;
-  /** Values stored per pack/post the emulator received. */
-  valuesPerPack: number;
+  /** Values stored per pack/post and history/post (of the gateway) the emulator received. */
+  valuesPerMessage: number;
 }
 
 export interface UplinkFigures {
@@ -66,7 +66,7 @@ export function postFigures(
   posts: readonly GatewayPost[],
   total: number,
   stored: readonly (readonly StoredValue[])[],
-  /** pack/posts the emulator received during the run. */
+  /** pack/posts and history/posts the emulator received during the run. */
   packs: number,
 ): PostFigures {
   let ok = 0;
@@ -136,7 +136,7 @@ export function postFigures(
     },
     lag: summariseLatencies(lags),
     settle: summariseLatencies(settles),
-    valuesPerPack: packs > 0 ? storedInAll / packs : Number.NaN,
+    valuesPerMessage: packs > 0 ? storedInAll / packs : Number.NaN,
   };
 }
 

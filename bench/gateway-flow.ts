@@ -4,8 +4,8 @@ import { at, deviceConfigNode, flowOf, functionNode, httpIn, HTTP_RESPONSE, type
 /**
  * The flow of the gateway benchmark (bench-10-gateway.ts): one gateway `onenet-device`, N sub-device
  * `onenet-device` config nodes pointing at it (DESIGN.md §4 `gateway`), one `onenet-property-post`
- * per sub-device (reply awaited, the node's default 5 s timeout, as a user gets it), a driver and a
- * Catch node. GET /bench/gw?action=start&intervalMs&perDevice starts the posts, action=status says
+ * per sub-device (reply awaited, the node's default 5 s timeout, as a user gets it, unless a run sets
+ * another), a driver and a Catch node. GET /bench/gw?action=start&intervalMs&perDevice starts the posts, action=status says
  * how many were sent and settled, action=result answers every post's record.
  */
 
@@ -95,16 +95,29 @@ if (msg.error) {
 return null;`;
 }
 
+export interface GatewayFlowOptions {
+  uplinkRate: number;
+  /** The post nodes' timeout in ms (absent: the node's default, 5 s). */
+  timeoutMs?: number;
+  /** The gateway's `queueLimit` (absent: its default, 1,000). */
+  queueLimit?: number;
+}
+
 export function gatewayFlow(
   gateway: BenchDevice,
   subDevices: readonly BenchDevice[],
   port: number,
-  uplinkRate: number,
+  options: GatewayFlowOptions,
 ): FlowNode[] {
   const gatewayId = 'bench.gw.gateway';
   const publishers = subDevices.map((_, i) => `bench.gw.post.${i}`);
   const nodes: FlowNode[] = [
-    { ...deviceConfigNode(gatewayId, gateway, port, String(uplinkRate)), gateway: '', product: '' },
+    {
+      ...deviceConfigNode(gatewayId, gateway, port, String(options.uplinkRate)),
+      gateway: '',
+      product: '',
+      ...(options.queueLimit !== undefined ? { queueLimit: String(options.queueLimit) } : {}),
+    },
     httpIn('bench.gw.http', '/bench/gw', DRIVER),
     functionNode(DRIVER, driverCode(subDevices.length), subDevices.length + 1, [
       ...publishers.map((id) => [id]),
@@ -141,7 +154,7 @@ export function gatewayFlow(
       name: '',
       device: config,
       waitReply: true,
-      timeout: '',
+      timeout: options.timeoutMs !== undefined ? String(options.timeoutMs) : '',
       wires: [[DRIVER]],
     });
   });

@@ -53,7 +53,8 @@ function label(run: GatewayRun): string {
         : spec.key === 'rate1-scaled'
           ? `each posting every ${spec.intervalMs} ms`
           : 'posting once logged in';
-  return `gateway, uplinkRate ${spec.rate}: ${spec.count} sub-devices, ${what}`;
+  const waits = spec.timeoutMs !== undefined ? `, posts waiting up to ${seconds(spec.timeoutMs)}` : '';
+  return `gateway, uplinkRate ${spec.rate}: ${spec.count} sub-devices, ${what}${waits}`;
 }
 
 export function gatewayReport(
@@ -124,7 +125,8 @@ export function gatewayReport(
       [
         'run',
         'offered values/s',
-        'capacity/s',
+        'pack capacity/s',
+        'visit cycle',
         'delivered',
         'most possible',
         'lost',
@@ -138,7 +140,8 @@ export function gatewayReport(
         return [
           label(run),
           limits.offeredPerSecond,
-          limits.capacityPerSecond,
+          limits.packCapacityPerSecond,
+          limits.cycleMs === undefined ? '-' : seconds(limits.cycleMs),
           `${figures.valuesDelivered} / ${figures.posts}`,
           limits.mostDelivered,
           figures.valuesLost,
@@ -159,7 +162,7 @@ export function gatewayReport(
         'rate',
         'most in 10 s',
         'over limit',
-        'values/pack',
+        'values/message',
         'lag p50',
         'p99',
         'max',
@@ -176,11 +179,13 @@ export function gatewayReport(
           run.spec.rate,
           uplinks.maxIn10s,
           uplinks.violations,
-          figures.valuesPerPack,
+          figures.valuesPerMessage,
           milliseconds(figures.lag.p50),
           milliseconds(figures.lag.p99),
           milliseconds(figures.lag.max),
-          `${milliseconds(limits.lagP50Ms)} / ${milliseconds(limits.lagP99Ms)}`,
+          limits.lagP99Ms === undefined
+            ? '-'
+            : `${milliseconds(limits.lagP50Ms!)} / ${milliseconds(limits.lagP99Ms)}`,
           milliseconds(figures.settle.p99),
           run.posting!.cpuPercent,
           run.posting!.foreignLoadPercent,
@@ -255,9 +260,27 @@ export function gatewayReport(
         `${uplinks.violations} over the limit`,
       met: uplinks.inWindow <= allowed && uplinks.maxIn10s <= windowMax && uplinks.violations === 0,
     });
+    if (limits.lagP99Ms === undefined) {
+      // Sub-devices still logging in while the flow posts: more is offered than any client can
+      // carry, and the lag of what arrives depends on which values a client gives up.
+      goals.push({
+        goal: `${label(run)}: lag (reported: sub-devices still log in during the posts, at least ${limits.leastFailed} posts must fail)`,
+        measured:
+          figures.lag.count === 0
+            ? 'no value delivered'
+            : `p50 ${milliseconds(figures.lag.p50)}, p99 ${milliseconds(figures.lag.p99)} over ${figures.lag.count} values`,
+        met: true,
+        reported: true,
+      });
+      continue;
+    }
     const lagGoal = limits.lagP99Ms + LAG_MARGIN_MS;
+    const why =
+      limits.cycleMs === undefined
+        ? 'the wait for the next slot'
+        : `a visit to every sub-device each ${seconds(limits.cycleMs)}: a pack/post and a history/post per 10`;
     goals.push({
-      goal: `${label(run)}: lag p99 ≤ ${milliseconds(lagGoal)} (least the rate allows ${milliseconds(limits.lagP99Ms)}, + 2 s)`,
+      goal: `${label(run)}: lag p99 ≤ ${milliseconds(lagGoal)} (least the rate allows ${milliseconds(limits.lagP99Ms)}, ${why}; + 2 s)`,
       measured:
         figures.lag.count === 0
           ? 'no value delivered'

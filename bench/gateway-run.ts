@@ -13,6 +13,7 @@ import {
 import {
   gatewayFlow,
   GATEWAY_PROPERTY,
+  type GatewayFlowOptions,
   type GatewayPostsAnswer,
   type GatewayStatusAnswer,
 } from './gateway-flow';
@@ -48,6 +49,11 @@ export interface GatewayRunSpec {
   perDevice: number;
   /** Measure memory per sub-device (settled, after all are logged in, before any post). */
   memory: boolean;
+  /** The post nodes' timeout (ms; absent: the node's default) and the gateway's queue limit (absent: its default). */
+  timeoutMs?: number;
+  queueLimit?: number;
+  /** Run only when named in --only (it takes longer than a full run may). */
+  optIn?: boolean;
 }
 
 export interface GatewayPosting {
@@ -106,7 +112,7 @@ export async function gatewayRun(
       // The baseline is the gateway with one sub-device, logged in: what the first connection of a
       // process costs once (MQTT.js's table of 65,536 two-byte packet-id buffers, about 6 MB of
       // heap, made on the first publish) is then not counted as the other sub-devices' own.
-      await nodeRed.deploy(gatewayFlow(gateway, subs.slice(0, 1), emulator.port, spec.rate));
+      await nodeRed.deploy(gatewayFlow(gateway, subs.slice(0, 1), emulator.port, flowOptions(spec)));
       await waitForLogins(emulator, gateway, 1, 60_000, progress);
       empty = await settledMemory(nodeRed);
     } else {
@@ -116,7 +122,7 @@ export async function gatewayRun(
 
     await emulator.mark();
     const deployedAt = Date.now();
-    await nodeRed.deploy(gatewayFlow(gateway, subs, emulator.port, spec.rate));
+    await nodeRed.deploy(gatewayFlow(gateway, subs, emulator.port, flowOptions(spec)));
     const minimumMs = minimumBindingMs(spec.count, spec.preBound, spec.rate);
     const result: Omit<GatewayRun, 'login' | 'gatewayConnectMs'> = {
       spec,
@@ -152,7 +158,7 @@ export async function gatewayRun(
           answer.posts,
           spec.count * spec.perDevice,
           stored,
-          uplinkStats.byKind['pack-post'] ?? 0,
+          (uplinkStats.byKind['pack-post'] ?? 0) + (uplinkStats.byKind['history-post'] ?? 0),
         ),
         uplinks: uplinkStats,
         limits: posted.limits,
@@ -169,6 +175,18 @@ export async function gatewayRun(
       login: loginFigures(uplinks, spec.count, deployedAt, endedAt - deployedAt),
     };
   });
+}
+
+function flowOptions(spec: GatewayRunSpec): GatewayFlowOptions {
+  return {
+    uplinkRate: spec.rate,
+    ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+    ...(spec.queueLimit !== undefined ? { queueLimit: spec.queueLimit } : {}),
+  };
+}
+
+function timeoutOf(spec: GatewayRunSpec): number {
+  return spec.timeoutMs ?? DEFAULT_POST_TIMEOUT_MS;
 }
 
 /** What post() measured itself; the rest of GatewayPosting comes from the emulator and the driver. */
@@ -196,7 +214,7 @@ async function post(
   await sleep(windowMs);
   const cpuPercent = ((cpuTimeMs(nodeRed.pid) - cpuBefore) / (Date.now() - from)) * 100;
   const foreignLoadPercent = foreign.percent();
-  const deadline = Date.now() + DEFAULT_POST_TIMEOUT_MS + 3000;
+  const deadline = Date.now() + timeoutOf(spec) + 3000;
   for (;;) {
     const status = await nodeRed.get<GatewayStatusAnswer>('/bench/gw', { action: 'status' });
     if ((status.sent === status.total && status.settled === status.total) || Date.now() > deadline) break;
@@ -212,7 +230,7 @@ async function post(
       perDevice: spec.perDevice,
       intervalMs: spec.intervalMs,
       rate: spec.rate,
-      timeoutMs: DEFAULT_POST_TIMEOUT_MS,
+      timeoutMs: timeoutOf(spec),
       loginsPending,
     }),
   };

@@ -12,6 +12,14 @@ export interface Goal {
   goal: string;
   measured: string;
   met: boolean;
+  /** A figure the issue asks to report, with no bound to meet. */
+  reported?: boolean;
+}
+
+/** The verdict column of a goal line. */
+export function verdict(goal: Goal): string {
+  if (goal.reported) return 'report ';
+  return goal.met ? 'met    ' : 'NOT met';
 }
 
 export interface BenchReport {

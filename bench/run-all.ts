@@ -9,7 +9,7 @@ import { runPacedFlood } from './bench-5-paced-flood';
 import { runModelCheck } from './bench-7-model-check';
 import { REPO_ROOT } from './node-red-harness';
 import { machineDescription } from './proc-stats';
-import type { BenchContext, BenchReport } from './report';
+import { verdict, type BenchContext, type BenchReport } from './report';
 
 /**
  * `npm run bench`: every benchmark in turn, each printing its table(s) with the baseline beside
@@ -103,7 +103,7 @@ async function main(): Promise<void> {
   console.log('\n== goals ==');
   for (const report of reports) {
     for (const goal of report.goals)
-      console.log(`${goal.met ? 'met    ' : 'NOT met'}  ${goal.goal}: ${goal.measured}`);
+      console.log(`${verdict(goal)}  ${goal.goal}: ${goal.measured}`);
   }
   console.log(`\nall benchmarks took ${totalSeconds.toFixed(0)} s`);
   writeFileSync(
