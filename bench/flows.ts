@@ -195,6 +195,11 @@ export interface PublisherPart {
    * ours report through its output with Reply off too (it sends the message on once published).
    */
   completion?: 'output' | 'complete';
+  /**
+   * ours only: publish through the bench-minimal-post node (bench-minimal-node.ts) instead of the
+   * property post node, with its own client to the emulator on this port; replies awaited.
+   */
+  minimalOnPort?: number;
 }
 
 /**
@@ -242,9 +247,19 @@ export function publisherPart(part: PublisherPart): FlowNode[] {
     });
   }
   nodes.push(
-    part.side === 'ours'
-      ? propertyPostNode(publisher, part.configId, part.waitReply, completionViaOutput ? [[driver]] : [[]])
-      : coreMqttOutNode(publisher, part.configId, part.device, part.qos),
+    part.minimalOnPort !== undefined
+      ? {
+          id: publisher,
+          type: 'bench-minimal-post',
+          ...at(),
+          name: '',
+          port: part.minimalOnPort,
+          device: part.device,
+          wires: [[driver]],
+        }
+      : part.side === 'ours'
+        ? propertyPostNode(publisher, part.configId, part.waitReply, completionViaOutput ? [[driver]] : [[]])
+        : coreMqttOutNode(publisher, part.configId, part.device, part.qos),
   );
   return nodes;
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deployFlows, prepareUserDir, startNodeRed, type NodeRedProcess } from '../src/demo/node-red-process';
 import { BENCH_SOURCE_HTML, BENCH_SOURCE_TYPE } from './bench-node';
+import { BENCH_MINIMAL_HTML, BENCH_MINIMAL_TYPE } from './bench-minimal-node';
 
 /**
  * A real node-red process for a benchmark: a fresh user directory with this package linked in (as
@@ -61,6 +62,11 @@ export async function startBenchNodeRed(options: StartOptions = {}): Promise<Ben
     `module.exports = require(${JSON.stringify(join(__dirname, 'bench-node.js'))}).registerBenchNodes;\n`,
   );
   writeFileSync(join(nodesDir, `${BENCH_SOURCE_TYPE}.html`), BENCH_SOURCE_HTML);
+  writeFileSync(
+    join(nodesDir, `${BENCH_MINIMAL_TYPE}.js`),
+    `module.exports = require(${JSON.stringify(join(__dirname, 'bench-minimal-node.js'))}).registerMinimalNode;\n`,
+  );
+  writeFileSync(join(nodesDir, `${BENCH_MINIMAL_TYPE}.html`), BENCH_MINIMAL_HTML);
   writeFileSync(join(userDir, 'settings.js'), settingsFile(nodesDir));
   prepareUserDir(userDir, REPO_ROOT);
   let nodeBinary: string | undefined;
