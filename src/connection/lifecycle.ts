@@ -40,7 +40,8 @@ export class Lifecycle {
   constructor(
     private readonly identity: DeviceIdentity,
     private readonly options: ResolvedOptions,
-    private readonly filters: string[],
+    /** Subscribed after every CONNACK, and the post-reply filters once a post awaits a reply. */
+    private readonly filters: { downlinks: string[]; replies: readonly string[] },
     private readonly pipeline: RequestPipeline,
     private readonly hooks: LifecycleHooks,
   ) {
@@ -169,7 +170,8 @@ export class Lifecycle {
         this.identity,
         this.options,
         this.logins,
-        this.filters,
+        this.filters.downlinks,
+        this.filters.replies,
         this.hooks.message,
         () => this.session === session,
         this.eventsOf(() => session),
@@ -191,6 +193,10 @@ export class Lifecycle {
     return {
       connacked: () => this.policy.loggedIn(),
       ready: (refused) => this.ready(session(), refused),
+      repliesRefused: (refused) => {
+        this.lastError = refusedText(refused);
+        this.hooks.report();
+      },
       error: (text) => {
         this.lastError = text;
         this.hooks.report();
@@ -203,13 +209,12 @@ export class Lifecycle {
   private ready(session: Session, refused: string[]): void {
     if (transition(this.phase.name, 'ready') !== 'connected') return;
     this.kicked = false;
-    this.lastError =
-      refused.length === 0
-        ? undefined
-        : `OneNET refused the subscription to ${refused.map(shortTopic).join(', ')}; replies or commands on them will not arrive`;
+    this.lastError = refused.length === 0 ? undefined : refusedText(refused);
     this.phase = { name: 'connected', session };
     this.hooks.report();
-    this.pipeline.resume((topic, payload, qos, done) => session.publish(topic, payload, qos, done));
+    this.pipeline.resume((topic, payload, qos, done, awaitsReply) =>
+      session.publish(topic, payload, qos, done, awaitsReply),
+    );
     this.hooks.loggedIn();
   }
 
@@ -265,4 +270,8 @@ export class Lifecycle {
     if (this.session !== session || transition(this.phase.name, 'ended') !== 'connecting') return;
     this.startSession();
   }
+}
+
+function refusedText(refused: string[]): string {
+  return `OneNET refused the subscription to ${refused.map(shortTopic).join(', ')}; replies or commands on them will not arrive`;
 }

@@ -20,7 +20,14 @@ export type { RequestEntry } from './uplink-types';
  */
 export const MAX_PUBLISHES_IN_FLIGHT = 256;
 
-export type PublishFn = (topic: string, payload: Buffer, qos: 0 | 1, done: (error?: Error) => void) => void;
+/** `awaitsReply`: the message waits for OneNET's answer (its reply topic must be subscribed first). */
+export type PublishFn = (
+  topic: string,
+  payload: Buffer,
+  qos: 0 | 1,
+  done: (error?: Error) => void,
+  awaitsReply: boolean,
+) => void;
 
 export interface PipelineSettings {
   offlinePolicy: OfflinePolicy;
@@ -350,8 +357,12 @@ export class RequestPipeline {
       if (!member.done) member.timer ??= setTimeout(this.rules.onTimeout, member.timeoutMs, member);
     this.inFlight.add(message);
     this.publishesInFlight++;
-    this.publish!(message.topic, message.payload, message.qos, (error) =>
-      this.published(message, generation, error),
+    this.publish!(
+      message.topic,
+      message.payload,
+      message.qos,
+      (error) => this.published(message, generation, error),
+      message.waitReply,
     );
   }
 

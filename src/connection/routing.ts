@@ -11,23 +11,23 @@ import type { DeviceIdentity, DownlinkErrorEvent, DownlinkKind } from './types';
 import type { DesiredReplyKind } from './desired-sync';
 import type { UplinkMessageKind } from './uplink-types';
 
-/** The fixed subscriptions each session makes once, right after CONNACK (§1.5: replies need them). */
-const SUBSCRIBED_KINDS = [
-  'property-post-reply',
-  'event-post-reply',
-  'history-post-reply',
-  'property-set',
-  'property-get',
-] as const;
+/** Subscribed by each session right after CONNACK: the platform's requests. */
+const DOWNLINK_KINDS = ['property-set', 'property-get'] as const;
+/**
+ * The answers to posts (§1.5: replies need a subscription), subscribed by a session on its first
+ * post that waits for one (reply-subscription.ts): a device whose posts never wait receives none.
+ */
+const POST_REPLY_KINDS = ['property-post-reply', 'event-post-reply', 'history-post-reply'] as const;
 
 export type ReplyKind = 'property-post-reply' | 'event-post-reply' | 'history-post-reply' | 'pack-post-reply';
 
 /**
- * What a gateway subscribes to besides a device's filters (onenet-next.md §Q2 §2.2): the replies to
- * its sub-devices' pack posts, and one wildcard for every `sub/…` topic (topology and login replies,
- * sub-device commands). Two more filters keep the session at 9, within OneNET's 10 (§1.4).
+ * What a gateway subscribes to besides a device's filters (onenet-next.md §Q2 §2.2): one wildcard for
+ * every `sub/…` topic (topology and login replies, sub-device commands), and with the other post
+ * replies the replies to its sub-devices' pack posts. Two more filters keep the session at 9, within
+ * OneNET's 10 (§1.4).
  */
-const GATEWAY_SUFFIXES = ['thing/pack/post/reply', 'thing/sub/#'] as const;
+const GATEWAY_DOWNLINK_SUFFIX = 'thing/sub/#';
 
 /**
  * The replies to desired get and delete: routed by their exact topics, subscribed with one filter
@@ -56,8 +56,11 @@ export interface RouteHandlers {
 export class DownlinkRouter {
   /** The uplink topic of each message kind. */
   readonly topics: Record<UplinkMessageKind, string>;
-  /** Subscribed once per session. */
-  readonly filters: string[];
+  /**
+   * Subscribed once per session: `downlinks` after CONNACK, `replies` on the first post that waits
+   * for a reply. The arrays are the ones every new session subscribes.
+   */
+  readonly filters: { downlinks: string[]; replies: string[] };
   private readonly routes: Map<string, TopicKind>;
   private readonly desiredRoutes: Map<string, DesiredReplyKind>;
 
@@ -78,13 +81,18 @@ export class DownlinkRouter {
       'history-post': topicOf('history-post'),
       'pack-post': topicOf('pack-post'),
     };
-    this.routes = new Map(SUBSCRIBED_KINDS.map((kind) => [topicOf(kind), kind]));
+    this.routes = new Map(
+      [...DOWNLINK_KINDS, ...POST_REPLY_KINDS].map((kind) => [topicOf(kind), kind] as const),
+    );
     this.desiredRoutes = new Map(DESIRED_REPLY_KINDS.map((kind) => [topicOf(kind), kind]));
     const prefix = devicePrefix(identity.productId, identity.deviceName);
     // Wildcards are allowed from the 4th level (§1.5); one filter covers every service.
     const everyService = prefix + TOPICS['service-invoke'].suffix.replace('{identifier}', '+');
     const everyDesiredReply = prefix + 'thing/property/desired/+/reply';
-    this.filters = [...this.routes.keys(), everyDesiredReply, everyService];
+    this.filters = {
+      downlinks: [...DOWNLINK_KINDS.map((kind) => topicOf(kind)), everyDesiredReply, everyService],
+      replies: POST_REPLY_KINDS.map((kind) => topicOf(kind)),
+    };
   }
 
   /** Whether the gateway filters are part of `filters`. */
@@ -93,15 +101,17 @@ export class DownlinkRouter {
   }
 
   /**
-   * Makes this device a gateway: its sessions subscribe the gateway filters too (the array is the
-   * one every new session subscribes). Returns the filters added, for a session that is already up.
+   * Makes this device a gateway: its sessions subscribe the gateway filters too. Returns the
+   * downlink filter added, for a session that is already up (the pack-post reply joins the replies).
    */
   serveSubDevices(): string[] {
     if (this.servesSubDevices) return [];
     const prefix = devicePrefix(this.identity.productId, this.identity.deviceName);
-    this.routes.set(prefix + TOPICS['pack-post-reply'].suffix, 'pack-post-reply');
-    const added = GATEWAY_SUFFIXES.map((suffix) => prefix + suffix);
-    this.filters.push(...added);
+    const packReply = prefix + TOPICS['pack-post-reply'].suffix;
+    this.routes.set(packReply, 'pack-post-reply');
+    this.filters.replies.push(packReply);
+    const added = [prefix + GATEWAY_DOWNLINK_SUFFIX];
+    this.filters.downlinks.push(...added);
     return added;
   }
 

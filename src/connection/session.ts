@@ -6,6 +6,7 @@ import { OneNetRequestError } from './errors';
 import type { ResolvedOptions } from './options';
 import { redact } from './redact';
 import type { SessionEnd } from './reconnect-policy';
+import { ReplySubscription, type PublishDone } from './reply-subscription';
 import type { PriorityUplink } from './uplink-types';
 import type { DeviceIdentity } from './types';
 
@@ -20,6 +21,8 @@ export interface SessionEvents {
   connacked(): void;
   /** Subscribed: requests may be sent. `refused` lists the filters OneNET did not grant. */
   ready(refused: string[]): void;
+  /** OneNET did not grant post-reply filters, subscribed on the first post awaiting a reply. */
+  repliesRefused(refused: string[]): void;
   /** A client error on a ready session (session.errorText has it, redacted). */
   error(text: string): void;
   /** The client closed without us ending it: a failed attempt or a dropped session. */
@@ -75,6 +78,8 @@ export class Session {
   private renewTimer: NodeJS.Timeout | undefined;
   /** Set once we end this client ourselves; its close is then not a drop. */
   private ending: Promise<void> | undefined;
+  /** The post-reply filters, subscribed on the first publish that waits for a reply. */
+  private readonly replies: ReplySubscription;
   /** Reply publishes waiting for their PUBACK; failed together when the session goes. */
   private readonly unsettled = new Set<(error?: Error) => void>();
   private readonly listeners: {
@@ -90,6 +95,7 @@ export class Session {
     private readonly options: ResolvedOptions,
     private readonly logins: Logins,
     private readonly filters: string[],
+    replyFilters: readonly string[],
     onMessage: (topic: string, payload: Buffer) => void,
     /** Whether the owner still holds this session; events of one it dropped are not reported. */
     private readonly isCurrent: () => boolean,
@@ -98,6 +104,13 @@ export class Session {
     const login = logins.sign();
     this.client = mqtt.connect(buildClientOptions(identity, options, login.token));
     this.expiresAt = login.expiresAt;
+    this.replies = new ReplySubscription(replyFilters, {
+      subscribe: (batch, done) => this.subscribeInPackets(batch, done),
+      publish: (topic, payload, qos, done) => this.client.publish(topic, payload, { qos }, done),
+      refused: (refused) => {
+        if (this.isCurrent() && !this.ending) this.events.repliesRefused(refused);
+      },
+    });
     this.listeners = {
       connect: () => this.onConnack(),
       message: onMessage,
@@ -120,17 +133,23 @@ export class Session {
     return this.ending !== undefined;
   }
 
-  /** The pipeline's PublishFn while this session is ready. */
-  publish(topic: string, payload: Buffer, qos: 0 | 1, done: (error?: Error) => void): void {
-    this.client.publish(topic, payload, { qos }, done);
+  /**
+   * The pipeline's PublishFn while this session is ready. `awaitsReply`: the post waits for OneNET's
+   * answer, so the post-reply filters must be subscribed first (reply-subscription.ts).
+   */
+  publish(topic: string, payload: Buffer, qos: 0 | 1, done: PublishDone, awaitsReply = false): void {
+    this.replies.publish(topic, payload, qos, done, awaitsReply);
   }
 
   /**
-   * Subscribes `filters` on this session as well (a device that became a gateway while logged in);
-   * `done` gets the filters OneNET refused, or all of them when the session went meanwhile.
+   * Subscribes `filters` on this session as well (a device that became a gateway while logged in),
+   * and the post-reply filters added with them if the others are subscribed already; `done` gets
+   * the filters OneNET refused, or all of them when the session went meanwhile.
    */
   subscribeMore(filters: string[], done: (refused: string[]) => void): void {
-    this.subscribeInPackets(filters, (refused) => done(refused ?? filters));
+    this.subscribeInPackets(filters, (refused) => {
+      this.replies.filtersAdded((repliesRefused) => done([...(refused ?? filters), ...repliesRefused]));
+    });
   }
 
   private onConnack(): void {

@@ -299,7 +299,10 @@ describe('connection / reconnects, tokens and offline policies', function () {
       await waitForStatus(connection, (s) => s.state !== 'connected');
       await waitForStatus(connection, (s) => s.state === 'connected');
     }
-    // Five exact topics, one filter for both desired replies, one for every service.
+    // Two exact topics, one filter for both desired replies, one for every service.
+    assert.equal(harness.emulator.subscriptions(device.ref).length, 4);
+    // And the three post replies, once this session's first post waits for one.
+    assert.equal((await connection.request('property-post', { t: 1 })).code, 200);
     assert.equal(harness.emulator.subscriptions(device.ref).length, 7);
     const reply = await harness.emulator.setProperty(device.ref, { power: true });
     assert.equal(reply.code, 200);

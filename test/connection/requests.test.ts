@@ -25,7 +25,9 @@ describe('connection / requests against the emulator', function () {
 
   it('subscribes once to the fixed reply and downlink topics', async () => {
     const device = harness.device();
-    await harness.connected(device);
+    const connection = await harness.connected(device);
+    // The post replies join on the first post that waits for one (reply-subscription.test.ts).
+    assert.equal((await connection.request('property-post', { t: 1 })).code, 200);
     const prefix = `$sys/${device.ref.productId}/${device.ref.deviceName}/thing/`;
     assert.deepEqual(
       harness.emulator.subscriptions(device.ref).sort(),

@@ -76,6 +76,9 @@ export function badInput(): void {
           // Without waiting for the reply a post is done at its PUBACK, when the platform has stored
           // it: what this scenario checks, at a tenth of the time per message.
           flowNode('pp', 'onenet-property-post', { device: device!.configId, waitReply: false }, [['ok']]),
+          // One post that waits for its reply subscribes the post-reply topics (a session whose posts
+          // never wait receives no replies, so there would be nothing on them to check).
+          flowNode('pp-await', 'onenet-property-post', { device: device!.configId }, [['ok']]),
           flowNode(
             'ep',
             'onenet-event-post',
@@ -281,7 +284,9 @@ export function badInput(): void {
 
     it('each bad platform message on each downlink topic gives one clear warning; good ones still flow', async () => {
       const bad = badDownlinks(RANDOM_DOWNLINKS, SEED);
-      const withCommandIn = ['pp', 'ep', 'ep-msg', 'ci', 'ci2', 'cr'];
+      const withCommandIn = ['pp', 'pp-await', 'ep', 'ep-msg', 'ci', 'ci2', 'cr'];
+      assert.ok((await send('pp-await', { payload: { temp: 0 } })).output, 'an awaited post');
+      assert.ok((await send('pp2', { payload: { temp: 0 } })).output, 'an awaited post on the other device');
       const warningsOf = (ids: string[]): string[] =>
         ids.flatMap((id) => callsOf(id, 'warn').map((args) => String(args[0])));
       const errorRepliesBefore = replies.filter((reply) => reply.code !== 200).length;

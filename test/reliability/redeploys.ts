@@ -36,7 +36,8 @@ const NODES_PER_DEVICE = {
   'onenet-command-in': 2,
   'onenet-command-reply': 2,
 };
-const SUBSCRIPTIONS_PER_DEVICE = 7;
+/** Made at login; the three post replies join on a session's first awaited post, which this test does not make. */
+const SUBSCRIPTIONS_PER_DEVICE = 4;
 /** Of each kind, deploys number 80..89 happen while the broker is down. */
 const BROKER_DOWN_FROM = 80;
 const BROKER_DOWN_DEPLOYS = 10;
@@ -44,8 +45,8 @@ const BROKER_DOWN_DEPLOYS = 10;
 /**
  * Issue 7, scenario 5: 100 full and 100 partial redeploys of a 50-node flow over 5 devices, some
  * right after each other (the next deploy lands while the connections are still logging in), some
- * after the devices came back. Afterwards the broker must see exactly one session with five
- * subscriptions per device, and nothing may have piled up: pool users, our listeners, MQTT.js
+ * after the devices came back. Afterwards the broker must see exactly one session with the four
+ * login subscriptions per device, and nothing may have piled up: pool users, our listeners, MQTT.js
  * listeners and the process's handles are back to what they were after the first deploy.
  */
 export function redeploys(): void {
@@ -229,7 +230,7 @@ export function redeploys(): void {
           logins: emulator.stats.connects - loginsBefore,
           'kicks seen by the broker': emulator.stats.kicks - kicksBefore,
           'sessions at the end (expected 5)': emulator.connections().length,
-          'subscriptions at the end (expected 35)': devices
+          'subscriptions at the end (expected 20)': devices
             .map((d) => emulator.subscriptions(d.ref).length)
             .reduce((a, b) => a + b, 0),
           'sockets before / after': `${(baseline.resources as Record<string, number>).TCPSocketWrap} / ${resources.TCPSocketWrap}`,
