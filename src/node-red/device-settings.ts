@@ -32,6 +32,10 @@ export interface DeviceConfigDef extends NodeDef {
   storeAgeDays?: string | number;
   /** Uplink messages per second (DESIGN.md §4); '' or absent = 1, 0 = no limit. */
   uplinkRate?: string | number;
+  /** The most posts that may wait to be sent on the connection ('' = 1000). */
+  queueLimit?: string | number;
+  /** Seconds a post may wait in the offline queue ('' = 60). */
+  queueMaxAge?: string | number;
   /** Optional id of an onenet-product config node (DESIGN.md §4). */
   product?: string;
   /** Fetch desired values after every login (DESIGN.md §4); needs a product with a thing model. */
@@ -150,6 +154,12 @@ export function toDeviceSettings(
     offlinePolicy: offlinePolicyField(def.offlinePolicy),
     uplinkRate: uplinkRateField(def.uplinkRate),
   };
+  // Only when set, so a flow saved before the fields existed gets exactly the connection's defaults.
+  if (!isBlank(def.queueLimit))
+    options.queueLimit = integerField(def.queueLimit, 'queue limit', DEFAULT_QUEUE_LIMIT, 1, MAX_QUEUE_LIMIT);
+  if (!isBlank(def.queueMaxAge))
+    options.queueMaxAgeMs =
+      integerField(def.queueMaxAge, 'offline max age (s)', DEFAULT_QUEUE_MAX_AGE_SECONDS, 1, 86_400) * 1000;
   if (options.offlinePolicy === 'store') {
     // The directory is the node's to choose (under the Node-RED user directory): see storeDirOf.
     options.store = {
@@ -179,6 +189,10 @@ export function describeDevice(identity: DeviceIdentity): string {
 
 function check(error: string | undefined): void {
   if (error !== undefined) throw new DeviceConfigError(error);
+}
+
+function isBlank(raw: unknown): boolean {
+  return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
 }
 
 function integerField(raw: unknown, field: string, fallback: number, min: number, max: number): number {
@@ -213,6 +227,11 @@ function uplinkRateField(raw: unknown): number {
   }
   return value;
 }
+
+/** The connection's own defaults (connection/options.ts), shown in the editor's placeholders. */
+export const DEFAULT_QUEUE_LIMIT = 1000;
+export const MAX_QUEUE_LIMIT = 1_000_000;
+export const DEFAULT_QUEUE_MAX_AGE_SECONDS = 60;
 
 export const DEFAULT_STORE_MB = 100;
 export const DEFAULT_STORE_DAYS = 30;

@@ -52,6 +52,8 @@ const GOOD: Record<string, Record<string, unknown[]>> = {
     keepalive: ['', 10, '120', 1800],
     offlinePolicy: ['fail', 'queue'],
     uplinkRate: ['', ' ', 0, '0', 1, '1', '0.5', '.5', 2.5, '10', ' 20 ', '1000', 1000],
+    queueLimit: ['', 1, '1000', '30000', 1000000],
+    queueMaxAge: ['', 1, '60', 86400],
     tlsConfig: ['', 'tls1'],
   },
   'onenet-property-post': { device: ['cfg1'], timeout: [1, '5000', 60000] },
@@ -84,6 +86,8 @@ const BAD: Record<string, Record<string, unknown[]>> = {
     keepalive: [5, '9', 1801, 'x', 1.5, -120],
     offlinePolicy: ['', 'drop', undefined],
     uplinkRate: ['fast', '-1', -1, '1000.5', 1001, '1e2', '0x10', '1/s', '1 000', 'Infinity', 'NaN', '1,5'],
+    queueLimit: [0, '0', '1.5', 'many', 1000001, -1],
+    queueMaxAge: [0, '0', 86401, '2.5', 'soon'],
   },
   'onenet-property-post': { device: ['', undefined], timeout: [0, '', '-1', 'abc', 1.5, undefined] },
   'onenet-event-post': {
@@ -482,6 +486,36 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
           if (!accepted(device, 'uplinkRate', value)) return;
           const expected = value.trim() === '' ? 1 : Number(value);
           assert.equal(runtimeRate(value), expected, value);
+        }),
+        { numRuns: 500 },
+      );
+    });
+
+    it('queue limit and offline max age: what the dialog accepts, the runtime reads as that number', () => {
+      const device = onlyRegistration('onenet-device', 'en-US');
+      const runtime = (field: 'queueLimit' | 'queueMaxAge', value: string): number | undefined | 'refused' => {
+        try {
+          const { options } = toDeviceSettings(
+            { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1', [field]: value },
+            'a2V5',
+          );
+          return field === 'queueLimit' ? options.queueLimit : options.queueMaxAgeMs;
+        } catch {
+          return 'refused';
+        }
+      };
+      const numbers = fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'0123456789.-e x'.split('')), maxLength: 8 }),
+        fc.integer({ min: -10, max: 1_100_000 }).map(String),
+      );
+      fc.assert(
+        fc.property(numbers, (value) => {
+          for (const field of ['queueLimit', 'queueMaxAge'] as const) {
+            if (!accepted(device, field, value)) continue;
+            const expected =
+              value.trim() === '' ? undefined : Number(value) * (field === 'queueMaxAge' ? 1000 : 1);
+            assert.equal(runtime(field, value), expected, `${field} ${value}`);
+          }
         }),
         { numRuns: 500 },
       );

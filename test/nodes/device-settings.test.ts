@@ -47,6 +47,31 @@ describe('onenet-device settings mapping', () => {
     }
   });
 
+  it('reads the queue limit and the offline max age (seconds); empty leaves the connection defaults', () => {
+    const options = (overrides: Partial<DeviceConfigDef>) => toDeviceSettings(def(overrides), KEY).options;
+    for (const blank of [{}, { queueLimit: '', queueMaxAge: ' ' }]) {
+      assert.equal(options(blank).queueLimit, undefined);
+      assert.equal(options(blank).queueMaxAgeMs, undefined);
+    }
+    assert.equal(options({ queueLimit: '30000' }).queueLimit, 30000);
+    assert.equal(options({ queueLimit: 2 }).queueLimit, 2);
+    assert.equal(options({ queueMaxAge: '90' }).queueMaxAgeMs, 90_000);
+    for (const bad of ['0', '1.5', 'many', '1000001']) {
+      assert.throws(
+        () => options({ queueLimit: bad }),
+        (err: unknown) =>
+          err instanceof DeviceConfigError && /^queue limit must be a whole number, 1\.\.1000000/.test(err.message),
+      );
+    }
+    for (const bad of ['0', '86401', '2.5', 'soon']) {
+      assert.throws(
+        () => options({ queueMaxAge: bad }),
+        (err: unknown) =>
+          err instanceof DeviceConfigError && /^offline max age \(s\) must be a whole number, 1\.\.86400/.test(err.message),
+      );
+    }
+  });
+
   it('uses the plain host and port 1883 when TLS is off (boolean or the string "false")', () => {
     for (const tls of [false, 'false'] as const) {
       const { identity, options } = toDeviceSettings(def({ tls }), KEY);

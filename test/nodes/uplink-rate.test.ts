@@ -21,9 +21,9 @@ describe('onenet-device uplinkRate through the property post node', function () 
   this.timeout(20_000);
   const suite = useEmulator();
 
-  async function loadPost(uplinkRate: string): Promise<void> {
+  async function loadPost(uplinkRate: string, queueLimit = ''): Promise<void> {
     await load([
-      deviceConfig(suite.emulator, { uplinkRate }),
+      deviceConfig(suite.emulator, { uplinkRate, queueLimit }),
       flowNode('post', 'onenet-property-post', { device: 'cfg', waitReply: true, timeout: '8000' }, [
         ['out'],
       ]),
@@ -71,5 +71,29 @@ describe('onenet-device uplinkRate through the property post node', function () 
     await waitFor(() => out.length >= 20, '20 messages out', 10_000);
     assert.equal(suite.emulator.uplinks(DEVICE).length - before, 20);
     for (const msg of out) assert.equal((msg.onenet as { merged: number }).merged, 1);
+  });
+
+  it('refuses posts beyond the queue limit set on the device as busy, naming it, and delivers the others', async () => {
+    await loadPost('1', '2');
+    const out = collect('out');
+    const caught = collect('catch-out');
+    const storedBefore = suite.emulator.propertyHistory(DEVICE, 'level').length;
+    // At most the burst of 3 goes at once and 2 may wait: of 10 posts made together most are refused.
+    for (let i = 0; i < 10; i++) node('post').receive({ payload: { level: i }, seq: i });
+    await waitFor(() => out.length + caught.length >= 10, '10 messages settled', 15_000);
+    const busy = caught.filter((msg) => (msg.onenet as { reason?: string } | undefined)?.reason === 'busy');
+    assert.ok(busy.length >= 3, `${busy.length} refused as busy`);
+    assert.equal(busy.length, caught.length, 'busy is the only failure');
+    for (const msg of busy)
+      assert.match(String((msg.error as { message: string }).message), /2 requests already wait to be sent \(the queue limit\)/);
+    const levels = suite.emulator
+      .propertyHistory(DEVICE, 'level')
+      .slice(storedBefore)
+      .map((record) => record.value);
+    assert.deepEqual(
+      [...levels].sort((a, b) => Number(a) - Number(b)),
+      out.map((msg) => msg.seq as number).sort((a, b) => a - b),
+      'every post that came out is stored, none of the refused',
+    );
   });
 });
