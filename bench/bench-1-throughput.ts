@@ -50,7 +50,12 @@ export async function runThroughput(context: BenchContext): Promise<BenchReport>
     'node-red-minimal': benchDevice('tp-minimal'),
   };
   return withCleanup(async (defer) => {
-    const emulator = await EmulatorWorker.start([devices.raw, devices.connection, nodeRedDevice, devices['node-red-minimal']]);
+    const emulator = await EmulatorWorker.start([
+      devices.raw,
+      devices.connection,
+      nodeRedDevice,
+      devices['node-red-minimal'],
+    ]);
     defer(() => emulator.stop());
     const clients = await ClientWorker.start(emulator.port);
     defer(() => clients.stop());

@@ -165,8 +165,7 @@ async function main(): Promise<void> {
   const report = gatewayReport(thePlan, direct, runs);
   console.log('');
   for (const table of report.tables) console.log(`${table}\n`);
-  for (const goal of report.goals)
-    console.log(`${verdict(goal)}  ${goal.goal}: ${goal.measured}`);
+  for (const goal of report.goals) console.log(`${verdict(goal)}  ${goal.goal}: ${goal.measured}`);
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(

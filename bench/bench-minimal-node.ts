@@ -1,5 +1,12 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { DoneFunction, NodeAPI, Node, NodeDef, NodeMessage, SendFunction } from '../src/node-red/node-red-types';
+import type {
+  DoneFunction,
+  NodeAPI,
+  Node,
+  NodeDef,
+  NodeMessage,
+  SendFunction,
+} from '../src/node-red/node-red-types';
 import { longLivedToken, topicOf, type BenchDevice } from './devices';
 
 /**

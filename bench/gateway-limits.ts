@@ -99,7 +99,8 @@ export function postingLimits(args: {
   const needsHistory = offeredPerSecond > packCapacityPerSecond;
   const cycleMs = needsHistory ? 2 * Math.ceil(count / VALUES_PER_PACK) * slotMs : undefined;
   let mostDelivered: number;
-  if (loginsPending > 0) mostDelivered = mostWhileLoggingIn(values, messages, count, perDevice, loginsPending);
+  if (loginsPending > 0)
+    mostDelivered = mostWhileLoggingIn(values, messages, count, perDevice, loginsPending);
   else if (cycleMs === undefined) mostDelivered = Math.min(values, VALUES_PER_PACK * messages);
   else mostDelivered = Math.floor(values * Math.min(1, timeoutMs / cycleMs));
   const limits: PostingLimits = {
@@ -112,8 +113,7 @@ export function postingLimits(args: {
   if (loginsPending > 0) return limits;
   // The wait a delivered value cannot avoid: for the next slot, or for its sub-device's next visit
   // (at most the timeout: anything older has failed).
-  const spanMs =
-    cycleMs !== undefined ? Math.min(cycleMs, timeoutMs) : offeredPerSecond > rate ? slotMs : 0;
+  const spanMs = cycleMs !== undefined ? Math.min(cycleMs, timeoutMs) : offeredPerSecond > rate ? slotMs : 0;
   return { ...limits, lagP50Ms: 0.5 * spanMs, lagP99Ms: 0.99 * spanMs };
 }
 

@@ -102,8 +102,7 @@ async function main(): Promise<void> {
 
   console.log('\n== goals ==');
   for (const report of reports) {
-    for (const goal of report.goals)
-      console.log(`${verdict(goal)}  ${goal.goal}: ${goal.measured}`);
+    for (const goal of report.goals) console.log(`${verdict(goal)}  ${goal.goal}: ${goal.measured}`);
   }
   console.log(`\nall benchmarks took ${totalSeconds.toFixed(0)} s`);
   writeFileSync(

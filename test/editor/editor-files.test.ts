@@ -493,7 +493,10 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
 
     it('queue limit and offline max age: what the dialog accepts, the runtime reads as that number', () => {
       const device = onlyRegistration('onenet-device', 'en-US');
-      const runtime = (field: 'queueLimit' | 'queueMaxAge', value: string): number | undefined | 'refused' => {
+      const runtime = (
+        field: 'queueLimit' | 'queueMaxAge',
+        value: string,
+      ): number | undefined | 'refused' => {
         try {
           const { options } = toDeviceSettings(
             { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1', [field]: value },

@@ -60,14 +60,16 @@ describe('onenet-device settings mapping', () => {
       assert.throws(
         () => options({ queueLimit: bad }),
         (err: unknown) =>
-          err instanceof DeviceConfigError && /^queue limit must be a whole number, 1\.\.1000000/.test(err.message),
+          err instanceof DeviceConfigError &&
+          /^queue limit must be a whole number, 1\.\.1000000/.test(err.message),
       );
     }
     for (const bad of ['0', '86401', '2.5', 'soon']) {
       assert.throws(
         () => options({ queueMaxAge: bad }),
         (err: unknown) =>
-          err instanceof DeviceConfigError && /^offline max age \(s\) must be a whole number, 1\.\.86400/.test(err.message),
+          err instanceof DeviceConfigError &&
+          /^offline max age \(s\) must be a whole number, 1\.\.86400/.test(err.message),
       );
     }
   });

@@ -85,7 +85,10 @@ describe('onenet-device uplinkRate through the property post node', function () 
     assert.ok(busy.length >= 3, `${busy.length} refused as busy`);
     assert.equal(busy.length, caught.length, 'busy is the only failure');
     for (const msg of busy)
-      assert.match(String((msg.error as { message: string }).message), /2 requests already wait to be sent \(the queue limit\)/);
+      assert.match(
+        String((msg.error as { message: string }).message),
+        /2 requests already wait to be sent \(the queue limit\)/,
+      );
     const levels = suite.emulator
       .propertyHistory(DEVICE, 'level')
       .slice(storedBefore)
