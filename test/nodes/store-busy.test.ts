@@ -22,7 +22,7 @@ import {
 import { STORE_TEXT, useUserDir } from './store-support';
 import { UPLINK_BURST } from '../../src/connection/uplink-scheduler';
 
-/** The connection's queue limit (fixed for nodes: README "When offline"). */
+/** The default queue limit (the device field Queue limit left empty). */
 const QUEUE_LIMIT = 1000;
 
 /**
