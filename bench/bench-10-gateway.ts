@@ -20,7 +20,7 @@
  *   on a small count), then each posting every 200 ms: the same 100 values a second against 10 a
  *   second of capacity as 1,000 posting every 10 s, through the same scheduler, in 60 s;
  * - binding at rate 10 on a scaled count: 200 sub-devices not bound, topo/add and sub/login each;
- * - rate1-all, only when asked for (about 25 minutes): the 1,000 pre-bound at rate 1, posting once all
+ * - rate1-all, only when asked for (about 22 minutes): the 1,000 pre-bound at rate 1, posting once all
  *   are logged in, with posts that may wait long enough for every value to arrive.
  * Memory per sub-device (rate-10 run, before any post) and per direct device (#4's flow, in a
  * Node-RED of its own) are both sampled once RSS has settled (gateway-memory.ts says why); #4's own
