@@ -148,7 +148,11 @@ export class Session {
    */
   subscribeMore(filters: string[], done: (refused: string[]) => void): void {
     this.subscribeInPackets(filters, (refused) => {
-      this.replies.filtersAdded((repliesRefused) => done([...(refused ?? filters), ...repliesRefused]));
+      if (refused === undefined) {
+        done(filters);
+        return;
+      }
+      this.replies.filtersAdded((repliesRefused) => done([...refused, ...repliesRefused]));
     });
   }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { eventually, Harness, waitForStatus } from './helpers';
+import { eventually, Harness, newKey, PRODUCT, waitForStatus, type TestDevice } from './helpers';
 
 /**
  * The post-reply topics are subscribed on a session's first post that waits for a reply
@@ -79,5 +79,52 @@ describe('connection / post replies subscribed on the first awaited post', funct
     assert.deepEqual(subscribed(device.ref), [...DOWNLINKS].sort());
     assert.equal((await connection.request('property-post', { t: 2 })).code, 200);
     assert.deepEqual(subscribed(device.ref), [...DOWNLINKS, ...POST_REPLIES].sort());
+  });
+
+  /** A gateway device of the test product, and one sub-device the emulator knows (not bound). */
+  function gatewayAndSub(): {
+    gateway: TestDevice;
+    sub: { productID: string; deviceName: string };
+    subKey: string;
+  } {
+    const key = newKey();
+    harness.emulator.addDevice({ productId: PRODUCT, deviceName: 'gw1', key, nodeType: 'gateway' });
+    const subKey = newKey();
+    harness.emulator.addDevice({ productId: PRODUCT, deviceName: 'sub1', key: subKey });
+    return {
+      gateway: {
+        identity: { host: '127.0.0.1', port: harness.emulator.port, productId: PRODUCT, deviceName: 'gw1' },
+        ref: { productId: PRODUCT, deviceName: 'gw1' },
+        key,
+      },
+      sub: { productID: PRODUCT, deviceName: 'sub1' },
+      subKey,
+    };
+  }
+
+  it('a device that becomes a gateway with its replies subscribed subscribes the pack reply at once', async () => {
+    const { gateway, sub, subKey } = gatewayAndSub();
+    const connection = await harness.connected(gateway);
+    assert.equal((await connection.request('property-post', { t: 1 })).code, 200);
+    const handle = connection.subDevice(sub, subKey, 'user1');
+    await eventually(() => harness.emulator.subscriptions(gateway.ref).length === 9, 'nine subscriptions');
+    assert.deepEqual(
+      subscribed(gateway.ref),
+      [...DOWNLINKS, ...POST_REPLIES, 'pack/post/reply', 'sub/#'].sort(),
+    );
+    assert.equal((await handle.request('property-post', { t: 2 }, { timeoutMs: 5000 })).code, 200);
+  });
+
+  it('a device that becomes a gateway before any awaited post subscribes the pack reply with the others', async () => {
+    const { gateway, sub, subKey } = gatewayAndSub();
+    const connection = await harness.connected(gateway);
+    const handle = connection.subDevice(sub, subKey, 'user1');
+    await eventually(() => subscribed(gateway.ref).includes('sub/#'), 'the sub/# filter');
+    assert.deepEqual(subscribed(gateway.ref), [...DOWNLINKS, 'sub/#'].sort());
+    assert.equal((await handle.request('property-post', { t: 2 }, { timeoutMs: 5000 })).code, 200);
+    assert.deepEqual(
+      subscribed(gateway.ref),
+      [...DOWNLINKS, ...POST_REPLIES, 'pack/post/reply', 'sub/#'].sort(),
+    );
   });
 });
