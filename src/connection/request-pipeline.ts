@@ -20,6 +20,15 @@ export type { RequestEntry } from './uplink-types';
  */
 export const MAX_PUBLISHES_IN_FLIGHT = 256;
 
+/**
+ * The most submissions collected before they are handed over at once, without waiting for the next
+ * turn. A whole window in one write made the broker and Node-RED take turns: the broker read the
+ * burst while Node-RED idled, then Node-RED handled the burst of answers while the broker idled. In
+ * halves, the broker works on one while the next is built (benchmark #2 at QoS 1: 0.87–0.98 × mqtt
+ * out in three runs with the whole window, 1.02–1.13 × in halves; BENCHMARKS.md).
+ */
+export const MAX_OUTBOX_BATCH = MAX_PUBLISHES_IN_FLIGHT / 2;
+
 /** `awaitsReply`: the message waits for OneNET's answer (its reply topic must be subscribed first). */
 export type PublishFn = (
   topic: string,
@@ -84,7 +93,8 @@ export class RequestPipeline {
    * loop. MQTT.js corks the socket per packet and uncorks on the next tick; Node-RED delivers each
    * message in its own setImmediate callback, so publishing at once cost one writev system call per
    * request (a fifth of the CPU of a Node-RED flow in the profile). Collected, they go out in one
-   * write. They count as sent-soon, not as queued: depth and the status do not show them.
+   * write, or in writes of MAX_OUTBOX_BATCH. They count as sent-soon, not as queued: depth and the
+   * status do not show them.
    */
   private outbox: RequestEntry[] = [];
   private flushScheduled: NodeJS.Immediate | undefined;
@@ -177,7 +187,8 @@ export class RequestPipeline {
     else entry.timer = setTimeout(this.rules.onTimeout, entry.timeoutMs, entry);
     if (this.mode === 'online') {
       this.outbox.push(entry);
-      this.flushScheduled ??= setImmediate(this.flush);
+      if (this.outbox.length >= MAX_OUTBOX_BATCH) this.flush();
+      else this.flushScheduled ??= setImmediate(this.flush);
       return;
     }
     this.scheduler.add(entry);

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { OneNetRequestError, type RequestOutcome } from '../../src/connection';
-import { RequestPipeline, type PublishFn, type RequestEntry } from '../../src/connection/request-pipeline';
+import {
+  MAX_OUTBOX_BATCH,
+  RequestPipeline,
+  type PublishFn,
+  type RequestEntry,
+} from '../../src/connection/request-pipeline';
 
 /**
  * The request pipeline's hot-path behaviour (issue 6): requests submitted while online go out
@@ -82,6 +87,29 @@ describe('connection / request pipeline batching', () => {
       entries.map((e) => e.topic),
     );
     assert.deepEqual(depthChanges, [], 'no queue-depth status for requests that went straight out');
+    pipeline.close();
+  });
+
+  it('hands a large burst over in batches, the first at once, so the broker can start on it', async () => {
+    const { pipeline, published, publish } = pipelineWith();
+    const settled = { outcomes: [] as RequestOutcome[], errors: [] as OneNetRequestError[] };
+    pipeline.resume(publish);
+    const entries = Array.from({ length: MAX_OUTBOX_BATCH + 72 }, () => entry(settled));
+    for (const e of entries.slice(0, MAX_OUTBOX_BATCH - 1)) pipeline.submit(e);
+    assert.equal(published.length, 0, 'below a batch, nothing is published synchronously');
+    pipeline.submit(entries[MAX_OUTBOX_BATCH - 1]!);
+    assert.equal(published.length, MAX_OUTBOX_BATCH, 'a full batch is handed over at once');
+    for (const e of entries.slice(MAX_OUTBOX_BATCH)) pipeline.submit(e);
+    assert.equal(published.length, MAX_OUTBOX_BATCH, 'the rest wait for the next turn');
+    assert.equal(pipeline.depth, 0, 'and are not shown as queued');
+    await nextTurn();
+    await nextTurn();
+    assert.deepEqual(
+      published.map((p) => p.topic),
+      entries.map((e) => e.topic),
+      'every request once, in the order submitted',
+    );
+    assert.deepEqual(settled.errors, []);
     pipeline.close();
   });
 
