@@ -10,7 +10,7 @@ import { RequestPipeline, type RequestEntry } from './request-pipeline';
 import { DownlinkRouter } from './routing';
 import { StoreForward } from './store-forward';
 import type { Session } from './session';
-import { buildPostEntry, type RequestCallOptions } from './post-entry';
+import { buildPostEntry, type PostInput, type PostNumbering, type RequestCallOptions } from './post-entry';
 import { StatusReporter } from './status-reporter';
 import type { SubDeviceHandle } from './sub-device-handle';
 import { SubDevices } from './sub-devices';
@@ -64,6 +64,8 @@ export class DeviceConnection extends EventEmitter {
   );
   /** Acceptance order of requests, for merging (see RequestEntry.seq). */
   private nextSeq = 0;
+  /** Built once, not per post: buildPostEntry runs for every one. */
+  private readonly numbering: PostNumbering;
   /** offlinePolicy 'store' only. */
   private readonly store: StoreForward | undefined;
 
@@ -79,6 +81,11 @@ export class DeviceConnection extends EventEmitter {
     // Ids start from the clock so a restarted process does not reuse recent ids (OneNET logs 1025
     // "duplicate id"); at most 13 digits (§1.6), wrapping long after the year 2200.
     this.nextId = createMessageIdGenerator(Date.now());
+    this.numbering = {
+      nextId: this.nextId,
+      nextSeq: () => this.nextSeq++,
+      defaultTimeoutMs: this.options.requestTimeoutMs,
+    };
     this.store = StoreForward.create(this.identity, this.options, {
       nextId: this.nextId,
       wake: () => this.pipeline.wake(),
@@ -255,16 +262,9 @@ export class DeviceConnection extends EventEmitter {
     return new Promise<RequestOutcome>((resolve, reject) => {
       let entry: RequestEntry;
       try {
-        entry = buildPostEntry(
-          { kind, params, options, topic, createdAt, ...(identity ? { identity } : {}) },
-          {
-            nextId: this.nextId,
-            nextSeq: () => this.nextSeq++,
-            defaultTimeoutMs: this.options.requestTimeoutMs,
-          },
-          resolve,
-          reject,
-        );
+        const input: PostInput = { kind, params, options, topic, createdAt };
+        if (identity) input.identity = identity;
+        entry = buildPostEntry(input, this.numbering, resolve, reject);
       } catch (err) {
         reject(err as OneNetRequestError);
         return;

@@ -47,7 +47,7 @@ export function buildPostEntry(
   let id: string;
   let payload: Buffer;
   let values: Record<string, TimedValue>;
-  let settings: { qos: 0 | 1; waitReply: boolean; timeoutMs: number };
+  let settings: RequestSettings;
   try {
     settings = requestSettings(options, numbering.defaultTimeoutMs);
     id = numbering.nextId();
@@ -68,7 +68,9 @@ export function buildPostEntry(
     kind,
     topic,
     payload,
-    ...settings,
+    qos: settings.qos,
+    waitReply: settings.waitReply,
+    timeoutMs: settings.timeoutMs,
     createdAt,
     resolve,
     reject,
@@ -83,10 +85,13 @@ export function buildPostEntry(
   return entry;
 }
 
-function requestSettings(
-  options: RequestCallOptions,
-  defaultTimeoutMs: number,
-): { qos: 0 | 1; waitReply: boolean; timeoutMs: number } {
+interface RequestSettings {
+  qos: 0 | 1;
+  waitReply: boolean;
+  timeoutMs: number;
+}
+
+function requestSettings(options: RequestCallOptions, defaultTimeoutMs: number): RequestSettings {
   if (options === null || typeof options !== 'object') throw new Error('request options must be an object');
   const qos = options.qos ?? 1;
   // §1.3: QoS 2 is not supported by OneNET (it disconnects).
