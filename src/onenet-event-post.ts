@@ -1,7 +1,7 @@
 import { checkModelEventPost } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
-import { DynamicSubDevices } from './node-red/dynamic-sub-devices';
+import { DynamicSubDevices, type SubDeviceTarget } from './node-red/dynamic-sub-devices';
 import { ModelGate, type ModelSource } from './node-red/model-check';
 import { FlowError } from './node-red/flow-error';
 import { runInput } from './node-red/input';
@@ -27,14 +27,16 @@ export = function registerEventPostNode(RED: NodeAPI): void {
     this.on('input', (msg, send, done) => {
       // msg.subDevice posts for a sub-device of this gateway: checked against its product's model.
       let modelSource: ModelSource | undefined;
+      let target: SubDeviceTarget | undefined;
       runInput(
         link,
         msg,
         done,
         () => {
-          const sub = subDevices.channelFor(link, msg);
-          modelSource = sub ?? findDeviceNode(RED, def.device);
-          return sub?.channel ?? link.ownConnection();
+          target = subDevices.targetFor(link, msg);
+          modelSource = target ?? findDeviceNode(RED, def.device);
+          // msg.action (unbind) acts on the sub-device itself; a post binds it after the model check.
+          return target ? (msg.action ? target.bind() : target.gateway) : link.ownConnection();
         },
         async (connection) => {
           const identifier = configuredEvent || msg.event;
@@ -44,7 +46,7 @@ export = function registerEventPostNode(RED: NodeAPI): void {
           await postAndForward(link, msg, send, () => {
             const output = payloadObject(msg.payload, 'of output parameters');
             gate.enforce(modelSource, (model) => checkModelEventPost(model, String(identifier), output));
-            return connection.request(
+            return (target?.bind() ?? connection).request(
               'event-post',
               { identifier: identifier as string, output },
               postOptions(def, msg),

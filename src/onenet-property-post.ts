@@ -2,7 +2,7 @@ import type { DeviceChannel } from './connection';
 import { checkModelPropertyValues } from './protocol/tsl-check';
 import { DeviceLink } from './node-red/device-link';
 import { findDeviceNode } from './node-red/device-node';
-import { DynamicSubDevices } from './node-red/dynamic-sub-devices';
+import { DynamicSubDevices, type SubDeviceTarget } from './node-red/dynamic-sub-devices';
 import { ModelGate, postedValues, type ModelSource } from './node-red/model-check';
 import { runInput } from './node-red/input';
 import type { Node, NodeAPI } from './node-red/node-red-types';
@@ -22,10 +22,12 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
     this.on('input', (msg, send, done) => {
       // msg.subDevice posts for a sub-device of this gateway: checked against its product's model.
       let modelSource: ModelSource | undefined;
+      let target: SubDeviceTarget | undefined;
       const connectionOf = (): DeviceChannel => {
-        const sub = subDevices.channelFor(link, msg);
-        modelSource = sub ?? findDeviceNode(RED, def.device);
-        return sub?.channel ?? link.ownConnection();
+        target = subDevices.targetFor(link, msg);
+        modelSource = target ?? findDeviceNode(RED, def.device);
+        // msg.action (unbind) acts on the sub-device itself; a post binds it after the model check.
+        return target ? (msg.action ? target.bind() : target.gateway) : link.ownConnection();
       };
       runInput(link, msg, done, connectionOf, (connection) =>
         postAndForward(link, msg, send, () => {
@@ -35,7 +37,7 @@ export = function registerPropertyPostNode(RED: NodeAPI): void {
             const values = postedValues(payload);
             return values ? checkModelPropertyValues(model, values) : [];
           });
-          return connection.request('property-post', payload, postOptions(def, msg));
+          return (target?.bind() ?? connection).request('property-post', payload, postOptions(def, msg));
         }),
       );
     });

@@ -6,9 +6,15 @@ import { activeModelOf, type ActiveModel, type ModelSource } from './model-check
 import type { Node, NodeAPI, NodeDef, NodeMessage } from './node-red-types';
 import { PRODUCT_NODE_TYPE, findProductNode, type ProductNode } from './product-node';
 
-/** The channel of a msg.subDevice, and the model its posts are checked against (its product's). */
-export interface SubDeviceChannel extends ModelSource {
-  channel: DeviceChannel;
+/**
+ * A msg.subDevice looked up but not yet bound: the model its posts are checked against (its
+ * product's), the gateway carrying it, and bind(), which binds and logs it in on first use and gives
+ * its channel. A post binds only once its values passed the model check, so a refused post for a new
+ * sub-device leaves no binding behind on the platform.
+ */
+export interface SubDeviceTarget extends ModelSource {
+  gateway: DeviceChannel;
+  bind(): DeviceChannel;
 }
 
 /**
@@ -29,8 +35,8 @@ export class DynamicSubDevices {
     node.on('close', () => this.releaseAll());
   }
 
-  /** The channel msg.subDevice names, or undefined when the msg names none. Throws a FlowError. */
-  channelFor(link: DeviceLink, msg: NodeMessage): SubDeviceChannel | undefined {
+  /** The sub-device msg.subDevice names, or undefined when the msg names none. Throws a FlowError. */
+  targetFor(link: DeviceLink, msg: NodeMessage): SubDeviceTarget | undefined {
     const wanted = (msg as { subDevice?: unknown }).subDevice;
     if (wanted === undefined) return undefined;
     const identity = this.identityOf(wanted);
@@ -40,11 +46,19 @@ export class DynamicSubDevices {
         'msg.subDevice works only on a node of a gateway (a device config without a gateway)',
       );
     const product = this.productOf(identity.productID);
-    const mapKey = `${gateway.key}|${identity.productID}/${identity.deviceName}`;
-    const handle = gateway.subDevice(identity, product.productKey!.trim(), this.node.id);
-    this.used.set(mapKey, { connection: gateway, identity });
     const model = activeModelOf(product);
-    return { channel: handle, activeModel: (): ActiveModel | undefined => model };
+    return {
+      gateway,
+      activeModel: (): ActiveModel | undefined => model,
+      bind: (): DeviceChannel => {
+        const handle = gateway.subDevice(identity, product.productKey!.trim(), this.node.id);
+        this.used.set(`${gateway.key}|${identity.productID}/${identity.deviceName}`, {
+          connection: gateway,
+          identity,
+        });
+        return handle;
+      },
+    };
   }
 
   private identityOf(value: unknown): SubDeviceIdentity {

@@ -11,6 +11,7 @@ import {
   node,
   unloadAndCheckPool,
   waitFor,
+  waitStatus,
   type FlowNode,
 } from './support';
 import { loadTranslated } from './translated';
@@ -25,6 +26,8 @@ import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode } from './gateway-
  */
 
 const SUB = { productId: SUB_PRODUCT, deviceName: 'field-7', key: newKey() };
+/** Bound by nothing but a refused post in one test. */
+const REFUSED_SUB = { productId: SUB_PRODUCT, deviceName: 'field-8', key: newKey() };
 const PRODUCT_KEY = newKey();
 const subDevice = { productId: SUB_PRODUCT, deviceName: SUB.deviceName };
 
@@ -56,7 +59,7 @@ describe('gateway sub-devices: msg.subDevice posts checked against their product
 
   beforeEach(async () => {
     emulator = await OneNetEmulator.start({
-      devices: [{ ...GATEWAY, nodeType: 'gateway' }, SUB],
+      devices: [{ ...GATEWAY, nodeType: 'gateway' }, SUB, REFUSED_SUB],
       products: [{ productId: SUB_PRODUCT, accessKey: PRODUCT_KEY }],
     });
   });
@@ -108,6 +111,8 @@ describe('gateway sub-devices: msg.subDevice posts checked against their product
       'the gateway to connect',
       5000,
     );
+    // The nodes' own view too: a failure's status is replaced by the next change of connection state.
+    await waitStatus('post', 'node-red:common.status.connected', 5000);
   }
 
   it('"reject": refuses an identifier the model does not know before sending, and lets a valid post through', async () => {
@@ -137,6 +142,34 @@ describe('gateway sub-devices: msg.subDevice posts checked against their product
     assert.deepEqual(
       emulator.propertyHistory(ref(SUB)).map((record) => [record.identifier, record.value]),
       [['temp', 21.5]],
+    );
+  });
+
+  it('"reject": a refused post for a new sub-device does not bind it or log it in', async () => {
+    await loadTranslated('en-US', flow('reject'), creds);
+    await gatewayUp();
+    const refused = { productId: SUB_PRODUCT, deviceName: REFUSED_SUB.deviceName };
+    const caughtPost = nextMessage('catch-out', 5000);
+    node('post').receive({ payload: { humidity: 50 }, subDevice: refused });
+    assert.match(errorText(await caughtPost), /rule unknown-identifier/);
+    const caughtEvent = nextMessage('catch-out', 5000);
+    node('event').receive({ payload: { level: 5 }, subDevice: refused });
+    assert.match(errorText(await caughtEvent), /rule max/);
+
+    // A valid post for another sub-device, bound after the refused ones would have been: once it is
+    // answered, the gateway has sent whatever binding or login it had queued before it.
+    const ok = nextMessage('out', 10000);
+    node('post').receive({ payload: { temp: 20 }, subDevice });
+    assert.equal(((await ok).onenet as { code: number }).code, 200);
+    const uplinks = emulator.uplinks(ref(GATEWAY)).map((u) => `${u.topic} ${JSON.stringify(u.payload)}`);
+    assert.ok(
+      uplinks.some((u) => /thing\/sub\/login .*field-7/.test(u)),
+      `field-7 logged in: ${uplinks.join('\n')}`,
+    );
+    assert.deepEqual(
+      uplinks.filter((u) => u.includes(REFUSED_SUB.deviceName)),
+      [],
+      'nothing was sent for the sub-device whose posts were refused',
     );
   });
 
