@@ -25,7 +25,9 @@ export const MAX_PUBLISHES_IN_FLIGHT = 256;
  * turn. A whole window in one write made the broker and Node-RED take turns: the broker read the
  * burst while Node-RED idled, then Node-RED handled the burst of answers while the broker idled. In
  * halves, the broker works on one while the next is built (benchmark #2 at QoS 1: 0.87–0.98 × mqtt
- * out in three runs with the whole window, 1.02–1.13 × in halves; BENCHMARKS.md).
+ * out in three runs with the whole window, 1.02–1.13 × in halves; BENCHMARKS.md). Only without an
+ * uplink rate: under one, a turn's posts wait for the budget anyway, and handed over together they
+ * merge into as few messages as their values allow, as before.
  */
 export const MAX_OUTBOX_BATCH = MAX_PUBLISHES_IN_FLIGHT / 2;
 
@@ -187,7 +189,7 @@ export class RequestPipeline {
     else entry.timer = setTimeout(this.rules.onTimeout, entry.timeoutMs, entry);
     if (this.mode === 'online') {
       this.outbox.push(entry);
-      if (this.outbox.length >= MAX_OUTBOX_BATCH) this.flush();
+      if (this.outbox.length >= MAX_OUTBOX_BATCH && this.settings.uplinkRate === 0) this.flush();
       else this.flushScheduled ??= setImmediate(this.flush);
       return;
     }

@@ -18,7 +18,10 @@ interface Published {
   done: (error?: Error) => void;
 }
 
-function pipelineWith(policy: 'fail' | 'queue' = 'fail'): {
+function pipelineWith(
+  policy: 'fail' | 'queue' = 'fail',
+  uplinkRate = 0,
+): {
   pipeline: RequestPipeline;
   published: Published[];
   publish: PublishFn;
@@ -28,7 +31,7 @@ function pipelineWith(policy: 'fail' | 'queue' = 'fail'): {
   const depthChanges: number[] = [];
   let ids = 1_000_000;
   const pipeline: RequestPipeline = new RequestPipeline(
-    { offlinePolicy: policy, queueLimit: 1000, queueMaxAgeMs: 60_000, uplinkRate: 0 },
+    { offlinePolicy: policy, queueLimit: 1000, queueMaxAgeMs: 60_000, uplinkRate },
     {
       depthChanged: () => depthChanges.push(pipeline.depth),
       describeOffline: () => 'not connected (test)',
@@ -110,6 +113,16 @@ describe('connection / request pipeline batching', () => {
       'every request once, in the order submitted',
     );
     assert.deepEqual(settled.errors, []);
+    pipeline.close();
+  });
+
+  it('under an uplink rate, hands a large burst over together, so it merges as before', () => {
+    const { pipeline, published, publish } = pipelineWith('fail', 1);
+    const settled = { outcomes: [] as RequestOutcome[], errors: [] as OneNetRequestError[] };
+    pipeline.resume(publish);
+    for (let i = 0; i < MAX_OUTBOX_BATCH + 72; i++) pipeline.submit(entry(settled));
+    assert.equal(published.length, 0, 'nothing is published synchronously');
+    assert.equal(pipeline.depth, 0, 'nothing is shown as queued yet');
     pipeline.close();
   });
 
