@@ -21,13 +21,10 @@ export type { RequestEntry } from './uplink-types';
 export const MAX_PUBLISHES_IN_FLIGHT = 256;
 
 /**
- * The most submissions collected before they are handed over at once, without waiting for the next
- * turn. A whole window in one write made the broker and Node-RED take turns: the broker read the
- * burst while Node-RED idled, then Node-RED handled the burst of answers while the broker idled. In
- * halves, the broker works on one while the next is built (benchmark #2 at QoS 1: 0.87–0.98 × mqtt
- * out in three runs with the whole window, 1.02–1.13 × in halves; BENCHMARKS.md). Only without an
- * uplink rate: under one, a turn's posts wait for the budget anyway, and handed over together they
- * merge into as few messages as their values allow, as before.
+ * Without an uplink rate, submissions are handed over as soon as this many are collected. A whole
+ * window in one write made broker and Node-RED take turns idling; in halves the broker reads one while
+ * the next is built (BENCHMARKS.md, #2 at QoS 1). Under a rate a turn's posts wait for the budget
+ * anyway, and handed over together they merge into as few messages as before.
  */
 export const MAX_OUTBOX_BATCH = MAX_PUBLISHES_IN_FLIGHT / 2;
 
