@@ -27,6 +27,8 @@ export interface SubDeviceTarget extends ModelSource {
  */
 export class DynamicSubDevices {
   private readonly used = new Map<string, { connection: DeviceConnection; identity: SubDeviceIdentity }>();
+  /** The product node found for each product id: walking every node of the flows per post costs. */
+  private readonly products = new Map<string, ProductNode>();
 
   constructor(
     private readonly RED: NodeAPI,
@@ -72,18 +74,28 @@ export class DynamicSubDevices {
     return { productID: String(productId).trim(), deviceName: String(deviceName).trim() };
   }
 
-  /** The onenet-product config node with this product id that holds its access_key. */
+  /**
+   * The onenet-product config node with this product id that holds its access_key. The one found is
+   * used while Node-RED still runs that very node: its settings are fixed for its life, and a deploy
+   * that changes or removes it replaces or drops it, so the next post looks again.
+   */
   private productOf(productId: string): ProductNode {
+    const known = this.products.get(productId);
+    if (known && findProductNode(this.RED, known.id) === known) return known;
+    this.products.delete(productId);
     let found: ProductNode | undefined;
     let withoutKey = false;
     this.RED.nodes.eachNode?.((def: NodeDef) => {
       if (found !== undefined || def.type !== PRODUCT_NODE_TYPE) return;
       const product = findProductNode(this.RED, def.id);
       if (!product || product.productId !== productId) return;
-      if (product.productKey && product.productKey.trim() !== '') found = product;
+      if (hasKey(product)) found = product;
       else withoutKey = true;
     });
-    if (found !== undefined) return found;
+    if (found !== undefined) {
+      this.products.set(productId, found);
+      return found;
+    }
     throw new FlowError(
       withoutKey
         ? `msg.subDevice: the onenet-product config node of product ${productId} holds no product key (access_key); add it there`
@@ -92,8 +104,13 @@ export class DynamicSubDevices {
   }
 
   private releaseAll(): void {
+    this.products.clear();
     for (const { connection, identity } of this.used.values())
       connection.releaseSubDevice(identity, this.node.id);
     this.used.clear();
   }
+}
+
+function hasKey(product: ProductNode): boolean {
+  return product.productKey !== undefined && product.productKey.trim() !== '';
 }

@@ -443,6 +443,49 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
     assert.match(errorText(await malformed), /msg.subDevice must be/);
   });
 
+  it('a msg.subDevice post sees the product node a deploy changed, though the post node kept running', async () => {
+    const product = (productId: string): FlowNode => ({
+      id: 'prod',
+      type: 'onenet-product',
+      name: 'field devices',
+      productId,
+      thingModel: '',
+      modelCheck: 'off',
+    });
+    const flow = (productId: string): FlowNode[] => [
+      gatewayConfig(),
+      product(productId),
+      ...post('own', 'gw'),
+      ...catchAll(),
+    ];
+    const withKey = creds({ prod: { key: PRODUCT_KEY } });
+    await load(flow(SUB_PRODUCT), withKey);
+    await waitFor(
+      () => emulator.connections().some((c) => c.deviceName === GATEWAY.deviceName),
+      'the gateway to connect',
+      5000,
+    );
+    const subDevice = { productId: SUB_PRODUCT, deviceName: SUBS[1]!.deviceName };
+    const replied = nextMessage('own-out', 8000);
+    node('own').receive({ payload: { flow: 1 }, subDevice });
+    assert.equal(((await replied).onenet as { code: number }).code, 200);
+
+    // Only the product node changes: a "nodes" deploy restarts it alone.
+    const postNode = node('own');
+    await redeploy(flow('OtherProd2'), 'nodes', withKey);
+    assert.equal(node('own'), postNode, 'the post node was not restarted');
+    const refused = nextMessage('catch-out', 5000);
+    node('own').receive({ payload: { flow: 2 }, subDevice });
+    assert.match(
+      errorText(await refused),
+      new RegExp(`no onenet-product config node has product id ${SUB_PRODUCT}`),
+    );
+    assert.deepEqual(
+      emulator.propertyHistory(ref(SUBS[1]!), 'flow').map((record) => record.value),
+      [1],
+    );
+  });
+
   it('logs a sub-device out when its last node is removed, while the gateway stays connected', async () => {
     const flow = [
       gatewayConfig(),
