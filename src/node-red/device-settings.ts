@@ -195,9 +195,24 @@ function isBlank(raw: unknown): boolean {
   return raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '');
 }
 
+/**
+ * Text in a field as the dialog accepts it (onenet-device.html `wholeNumber`, `isUplinkRate`): plain
+ * decimal notation only, so a flow saved by hand with 1e3, 0x10 or 1.0 is refused by the runtime too,
+ * rather than read as a number the dialog would have called invalid.
+ */
+const WHOLE_NUMBER_TEXT = /^\d{1,15}$/;
+const RATE_TEXT = /^(\d{1,4}(\.\d*)?|\.\d+)$/;
+
+/** `raw` as a number: itself, or its text when written as `pattern` allows (NaN otherwise). */
+function numberIn(raw: unknown, pattern: RegExp): number {
+  if (typeof raw === 'number') return raw;
+  const text = String(raw).trim();
+  return pattern.test(text) ? Number(text) : Number.NaN;
+}
+
 function integerField(raw: unknown, field: string, fallback: number, min: number, max: number): number {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) return fallback;
-  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  const value = numberIn(raw, WHOLE_NUMBER_TEXT);
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `${min}..${max}`;
     throw new DeviceConfigError(`${field} must be a whole number, ${range}; got "${String(raw)}"`);
@@ -219,7 +234,7 @@ export const MAX_UPLINK_RATE = 1000;
 function uplinkRateField(raw: unknown): number {
   if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === ''))
     return DEFAULT_UPLINK_RATE;
-  const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+  const value = numberIn(raw, RATE_TEXT);
   if (!Number.isFinite(value) || value < 0 || value > MAX_UPLINK_RATE) {
     throw new DeviceConfigError(
       `uplink rate must be a number of messages per second from 0 (no limit) to ${MAX_UPLINK_RATE}; got "${String(raw)}"`,

@@ -465,59 +465,76 @@ describe('editor files (nodes/*.html, locales, icons)', () => {
       );
     });
 
-    it('uplink rate: what the dialog accepts, the runtime reads as that many messages a second', () => {
+    /** Text as a hand-written flow might hold it: digits, signs, exponents, hex, spaces. */
+    const numberTexts = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...'0123456789.-+ex '.split('')), maxLength: 8 }),
+      fc.constantFrom('1e3', '1E3', '0x10', '0b1', '0o7', '1.0', '10.', '+5', '1_000', 'Infinity'),
+      fc.integer({ min: -10, max: 1_100_000 }).map(String),
+      fc.double({ min: 0, max: 1100, noNaN: true }).map(String),
+    );
+
+    it('uplink rate: the runtime takes exactly what the dialog accepts, as that many messages a second', () => {
       const device = onlyRegistration('onenet-device', 'en-US');
-      const runtimeRate = (value: string): number | undefined => {
+      const runtimeRate = (value: string): number | undefined | 'refused' => {
         try {
           return toDeviceSettings(
             { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1', uplinkRate: value },
             'a2V5',
           ).options.uplinkRate;
         } catch {
-          return undefined;
+          return 'refused';
         }
       };
-      const rates = fc.oneof(
-        fc.string({ unit: fc.constantFrom(...'0123456789.-e x'.split('')), maxLength: 8 }),
-        fc.double({ min: 0, max: 1100, noNaN: true }).map(String),
-      );
       fc.assert(
-        fc.property(rates, (value) => {
-          if (!accepted(device, 'uplinkRate', value)) return;
-          const expected = value.trim() === '' ? 1 : Number(value);
+        fc.property(numberTexts, (value) => {
+          const expected = !accepted(device, 'uplinkRate', value)
+            ? 'refused'
+            : value.trim() === ''
+              ? 1
+              : Number(value);
           assert.equal(runtimeRate(value), expected, value);
         }),
         { numRuns: 500 },
       );
     });
 
-    it('queue limit and offline max age: what the dialog accepts, the runtime reads as that number', () => {
+    it('whole-number fields: the runtime takes exactly what the dialog accepts, as that number', () => {
       const device = onlyRegistration('onenet-device', 'en-US');
-      const runtime = (
-        field: 'queueLimit' | 'queueMaxAge',
-        value: string,
-      ): number | undefined | 'refused' => {
+      /** What the runtime makes of the field, and of a blank one (its default, or undefined). */
+      const read: Record<string, (settings: ReturnType<typeof toDeviceSettings>) => number | undefined> = {
+        port: (settings) => settings.identity.port,
+        keepalive: (settings) => settings.options.keepaliveSeconds,
+        tokenTtl: (settings) => settings.options.tokenTtlSeconds,
+        queueLimit: (settings) => settings.options.queueLimit,
+        queueMaxAge: (settings) => (settings.options.queueMaxAgeMs ?? 0) / 1000 || undefined,
+      };
+      const runtime = (field: string, value: string): number | undefined | 'refused' => {
         try {
-          const { options } = toDeviceSettings(
-            { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1', [field]: value },
-            'a2V5',
+          return read[field]!(
+            toDeviceSettings(
+              { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1', [field]: value },
+              'a2V5',
+            ),
           );
-          return field === 'queueLimit' ? options.queueLimit : options.queueMaxAgeMs;
         } catch {
           return 'refused';
         }
       };
-      const numbers = fc.oneof(
-        fc.string({ unit: fc.constantFrom(...'0123456789.-e x'.split('')), maxLength: 8 }),
-        fc.integer({ min: -10, max: 1_100_000 }).map(String),
-      );
       fc.assert(
-        fc.property(numbers, (value) => {
-          for (const field of ['queueLimit', 'queueMaxAge'] as const) {
-            if (!accepted(device, field, value)) continue;
-            const expected =
-              value.trim() === '' ? undefined : Number(value) * (field === 'queueMaxAge' ? 1000 : 1);
-            assert.equal(runtime(field, value), expected, `${field} ${value}`);
+        fc.property(numberTexts, (value) => {
+          for (const field of Object.keys(read)) {
+            const blank = read[field]!(
+              toDeviceSettings(
+                { id: 'cfg1', type: 'onenet-device', productId: 'p1', deviceName: 'd1' },
+                'a2V5',
+              ),
+            );
+            const expected = !accepted(device, field, value)
+              ? 'refused'
+              : value.trim() === ''
+                ? blank
+                : Number(value);
+            assert.equal(runtime(field, value), expected, `${field} "${value}"`);
           }
         }),
         { numRuns: 500 },
