@@ -22,6 +22,7 @@ import type { ResolvedOptions } from './options';
 import { SubDeviceCommands } from './sub-device-commands';
 import { SubDeviceHandle, type SubDeviceHost } from './sub-device-handle';
 import { admitPost, failHeld, notUsable, releaseHeld, type PostHooks } from './sub-device-posts';
+import { TakingTurns } from './taking-turns';
 import type { RequestEntry } from './uplink-types';
 import type {
   ConnectionStatus,
@@ -94,8 +95,7 @@ export class SubDevices {
   private readonly requests: GatewayRequests;
   private readonly commands: SubDeviceCommands;
   /** Sub-devices being bound and logged in now, and those waiting for their turn (see ensure). */
-  private binding = 0;
-  private readonly waitingForSlot: Array<() => void> = [];
+  private readonly binding = new TakingTurns(BINDING_AT_ONCE);
   /** The platform's list as of the last topo/get or topo/change of this session. */
   private platformList: Set<string> | undefined;
   private readonly posts: PostHooks;
@@ -263,27 +263,12 @@ export class SubDevices {
    * are logged in (and posting) after a few messages instead of after every topo/add has gone out.
    */
   private ensure(record: SubDeviceRecord): Promise<void> {
-    record.work ??= this.whenSlotFree()
-      .then(() => this.bindAndLogIn(record))
+    record.work ??= this.binding
+      .run(() => this.bindAndLogIn(record))
       .finally(() => {
         record.work = undefined;
-        this.freeSlot();
       });
     return record.work;
-  }
-
-  private whenSlotFree(): Promise<void> {
-    if (this.binding < BINDING_AT_ONCE) {
-      this.binding++;
-      return Promise.resolve();
-    }
-    return new Promise<void>((resolve) => this.waitingForSlot.push(resolve));
-  }
-
-  private freeSlot(): void {
-    const next = this.waitingForSlot.shift();
-    if (next) next();
-    else this.binding--;
   }
 
   private async bindAndLogIn(record: SubDeviceRecord): Promise<void> {
