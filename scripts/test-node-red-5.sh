@@ -46,7 +46,8 @@ export ONENET_NODE_RED="$NR5_DIR/node_modules/node-red"
 run() { scripts/with-node.sh "$NODE_VERSION" "$@"; }
 echo "Node-RED $(run node -p "require('$ONENET_NODE_RED/package.json').version") on Node.js $(run node --version)," \
   "mocha $(run node "$MOCHA" --version)"
-exec scripts/with-node.sh "$NODE_VERSION" node "$MOCHA" --no-config --timeout 20000 --exit \
+# Two test files at a time, as `npm test` (.mocharc.json): most suites wait on sockets and timers.
+exec scripts/with-node.sh "$NODE_VERSION" node "$MOCHA" --no-config --timeout 20000 --exit --parallel --jobs 2 \
   '.build/test/nr5/**/*.test.js' \
   '.build/test/platform/**/*.test.js' \
   '.build/test/nodes/**/*.test.js' \
