@@ -140,6 +140,7 @@ export class DeviceConnection extends EventEmitter {
       request: (identity, kind, params, options) => this.send(kind, params, options, identity),
       connect: () => this.connect(),
       loggedIn: () => this.store?.poke(),
+      waitingChanged: () => this.reporter.soon(),
       store: (entry) => this.store?.takes(entry, false) ?? false,
     });
     this.lifecycle = new Lifecycle(this.identity, this.options, this.router.filters, this.pipeline, {
@@ -198,6 +199,7 @@ export class DeviceConnection extends EventEmitter {
     if (this.lifecycle.lastError !== undefined) status.lastError = this.lifecycle.lastError;
     if (this.lifecycle.kicked) status.kicked = true;
     if (this.subDevices.size > 0) status.subDevices = this.subDevices.size;
+    if (this.subDevices.waiting > 0) status.subDevicesWaiting = this.subDevices.waiting;
     this.store?.describe(status);
     return status;
   }

@@ -33,6 +33,7 @@ export class StatusReporter {
       last.lastError === status.lastError &&
       last.kicked === status.kicked &&
       last.subDevices === status.subDevices &&
+      last.subDevicesWaiting === status.subDevicesWaiting &&
       last.stored === status.stored &&
       last.backfilling === status.backfilling &&
       last.storeError === status.storeError
@@ -46,7 +47,12 @@ export class StatusReporter {
 
   /** The queue depth may have changed: report within STATUS_THROTTLE_MS. */
   depthChanged(depth: number): void {
-    if (this.stopped || this.timer || this.last?.queueDepth === depth) return;
+    if (this.last?.queueDepth !== depth) this.soon();
+  }
+
+  /** A count may have changed (the depth, posts held for sub-devices): report within STATUS_THROTTLE_MS. */
+  soon(): void {
+    if (this.stopped || this.timer) return;
     const wait = this.lastAt + STATUS_THROTTLE_MS - Date.now();
     if (wait <= 0) {
       this.now();

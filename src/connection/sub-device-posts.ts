@@ -15,8 +15,8 @@ export interface PostHooks {
   fail: (entry: RequestEntry, error: OneNetRequestError) => void;
   gatewayState: () => ConnectionState;
   offlinePolicy: OfflinePolicy;
-  /** The record's held posts changed: its nodes show how many wait (SubDeviceStatus.waiting). */
-  heldChanged: (record: SubDeviceRecord) => void;
+  /** `change` posts more (or fewer) are held: its nodes show how many wait (SubDeviceStatus.waiting). */
+  heldChanged: (record: SubDeviceRecord, change: number) => void;
   /** offlinePolicy 'store': takes a post that waited its whole timeout; false when it does not. */
   store?: (entry: RequestEntry) => boolean;
 }
@@ -37,7 +37,7 @@ export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: P
     const index = record.held.indexOf(entry);
     if (index < 0) return;
     record.held.splice(index, 1);
-    hooks.heldChanged(record);
+    hooks.heldChanged(record, -1);
     if (hooks.store?.(entry)) return;
     hooks.fail(
       entry,
@@ -51,7 +51,7 @@ export function admitPost(record: SubDeviceRecord, entry: RequestEntry, hooks: P
     );
   }, entry.timeoutMs);
   record.held.push(entry);
-  hooks.heldChanged(record);
+  hooks.heldChanged(record, 1);
 }
 
 /** Why a post of the sub-device cannot go out; names the sub-device, never its key. */
@@ -74,7 +74,7 @@ export function failHeld(record: SubDeviceRecord, error: OneNetRequestError, hoo
   const held = record.held;
   if (held.length === 0) return;
   record.held = [];
-  hooks.heldChanged(record);
+  hooks.heldChanged(record, -held.length);
   for (const entry of held) if (!entry.done) hooks.fail(entry, error);
 }
 
@@ -83,7 +83,7 @@ export function releaseHeld(record: SubDeviceRecord, hooks: PostHooks): void {
   const held = record.held;
   if (held.length === 0) return;
   record.held = [];
-  hooks.heldChanged(record);
+  hooks.heldChanged(record, -held.length);
   for (const entry of held) {
     if (entry.done) continue;
     clearTimeout(entry.timer);

@@ -66,6 +66,8 @@ export interface SubDevicesHooks extends GatewayRequestHooks {
   connect: () => void;
   /** A sub-device logged in: its stored values can go now (offlinePolicy 'store'). */
   loggedIn?: () => void;
+  /** The number of posts held for bindings and logins changed (the gateway's status shows it). */
+  waitingChanged?: () => void;
   /** offlinePolicy 'store': takes a post that waited its whole timeout for the binding. */
   store?: (entry: RequestEntry) => boolean;
 }
@@ -99,6 +101,7 @@ export class SubDevices {
   /** The platform's list as of the last topo/get or topo/change of this session. */
   private platformList: Set<string> | undefined;
   private readonly posts: PostHooks;
+  private heldTotal = 0;
 
   constructor(
     private readonly gateway: DeviceIdentity,
@@ -110,7 +113,11 @@ export class SubDevices {
       fail: hooks.fail,
       gatewayState: () => hooks.gatewayStatus().state,
       offlinePolicy: hooks.options.offlinePolicy,
-      heldChanged: (record) => record.handle.heldChanged(),
+      heldChanged: (record, change) => {
+        this.heldTotal += change;
+        record.handle.heldChanged();
+        hooks.waitingChanged?.();
+      },
       ...(hooks.store ? { store: hooks.store } : {}),
     };
     this.commands = new SubDeviceCommands(
@@ -122,6 +129,11 @@ export class SubDevices {
 
   get size(): number {
     return this.records.size;
+  }
+
+  /** Posts of all its sub-devices held for their binding and login. */
+  get waiting(): number {
+    return this.heldTotal;
   }
 
   /** The handle of sub-device `identity` for `userId`; binds and logs it in when the gateway is up. */

@@ -118,6 +118,8 @@ export interface ConnectionStatus {
   subDevice?: SubDeviceStatus;
   /** Only on a gateway that carries sub-devices: how many. */
   subDevices?: number;
+  /** On a gateway: posts of its sub-devices held for their binding and login (absent when none). */
+  subDevicesWaiting?: number;
   /** offlinePolicy 'store': values waiting in the durable store (absent when none). */
   stored?: number;
   /** Connected and delivering stored values (history/post): how many still wait. */

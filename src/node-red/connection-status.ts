@@ -28,8 +28,9 @@ export function describeConnectionStatus(status: ConnectionStatus, t: Translate)
   if (status.stored !== undefined && status.state !== 'closed') {
     return { fill: 'yellow', shape: 'ring', text: t('stored', { count: status.stored }) };
   }
-  // A sub-device's posts held for its binding and login wait as the queued ones do.
-  const held = status.subDevice?.waiting ?? 0;
+  // Posts held for a sub-device's binding and login wait as the queued ones do: on a sub-device's
+  // nodes its own, on a gateway's nodes those of all its sub-devices.
+  const held = status.subDevice ? (status.subDevice.waiting ?? 0) : (status.subDevicesWaiting ?? 0);
   if (held > 0 && status.subDevice?.state === 'binding' && status.state === 'connected') {
     return { fill: 'yellow', shape: 'ring', text: t('subBindingWaiting', { count: held }) };
   }

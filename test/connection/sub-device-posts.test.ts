@@ -6,7 +6,8 @@ import type { RequestEntry } from '../../src/connection/uplink-types';
 
 /**
  * Posts of a sub-device that is being bound wait in its record; every change of that wait is
- * reported (heldChanged), so its nodes can show how many wait (SubDeviceStatus.waiting).
+ * reported (heldChanged), so its nodes can show how many wait (SubDeviceStatus.waiting), and its
+ * gateway's nodes how many wait for all its sub-devices (ConnectionStatus.subDevicesWaiting).
  */
 
 function noop(): void {}
@@ -48,6 +49,7 @@ describe('connection / posts waiting for a sub-device binding', () => {
     failed: OneNetRequestError[];
   } {
     const counts: number[] = [];
+    let total = 0;
     const submitted: RequestEntry[] = [];
     const failed: OneNetRequestError[] = [];
     return {
@@ -62,7 +64,12 @@ describe('connection / posts waiting for a sub-device binding', () => {
       },
       gatewayState: () => 'connected',
       offlinePolicy: 'fail',
-      heldChanged: (record) => counts.push(record.held.length),
+      // The gateway's status adds up the changes (SubDevices.waiting): they must match what is held.
+      heldChanged: (record, change) => {
+        total += change;
+        assert.equal(total, record.held.length, 'the changes add up to what is held');
+        counts.push(total);
+      },
     };
   }
 

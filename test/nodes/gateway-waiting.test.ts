@@ -12,6 +12,7 @@ import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode, subDeviceConfigNo
  */
 
 const SUB = { productId: SUB_PRODUCT, deviceName: 'field-0', key: newKey() };
+const PRODUCT_KEY = newKey();
 const KEY = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.';
 
 describe('gateway sub-devices: posts waiting for the binding show in the status', function () {
@@ -19,7 +20,10 @@ describe('gateway sub-devices: posts waiting for the binding show in the status'
   let emulator: OneNetEmulator;
 
   beforeEach(async () => {
-    emulator = await OneNetEmulator.start({ devices: [{ ...GATEWAY, nodeType: 'gateway' }, SUB] });
+    emulator = await OneNetEmulator.start({
+      devices: [{ ...GATEWAY, nodeType: 'gateway' }, SUB],
+      products: [{ productId: SUB_PRODUCT, accessKey: PRODUCT_KEY }],
+    });
   });
 
   afterEach(async () => {
@@ -61,6 +65,40 @@ describe('gateway sub-devices: posts waiting for the binding show in the status'
       await waitFor(() => outputs.length === 3, 'the waiting posts to go out', 15000);
       for (const msg of outputs) assert.equal((msg.onenet as { code: number }).code, 200);
       await waitStatus('p0', `${KEY}sub-logged-in`, 2000);
+    });
+
+    it(`counts the posts waiting for msg.subDevice sub-devices on the gateway's node (${language})`, async () => {
+      await loadTranslated(
+        language,
+        [
+          gatewayConfigNode(emulator, GATEWAY),
+          {
+            id: 'prod',
+            type: 'onenet-product',
+            name: 'field devices',
+            productId: SUB_PRODUCT,
+            thingModel: '',
+            modelCheck: 'off',
+          },
+          flowNode('gw-post', 'onenet-property-post', { device: 'gw', waitReply: true, timeout: '15000' }, [
+            ['gw-out'],
+          ]),
+          flowNode('gw-out', 'helper'),
+        ],
+        { gw: { key: GATEWAY.key }, prod: { key: PRODUCT_KEY } },
+      );
+      await waitStatus('gw-post', 'node-red:common.status.connected', 5000);
+      // Every platform answer takes 1.5 s: the sub-device stays in its binding and login meanwhile.
+      emulator.setReplyDelay(1500);
+      const outputs = collect('gw-out');
+      const subDevice = { productId: SUB_PRODUCT, deviceName: SUB.deviceName };
+      for (let i = 0; i < 3; i++) node('gw-post').receive({ payload: { level: i }, subDevice });
+      await waitStatus('gw-post', counted('queued', 3), 2000);
+      assert.equal(emulator.loggedInSubDevices(ref(GATEWAY)).length, 0, 'still binding');
+      emulator.setReplyDelay(0);
+      await waitFor(() => outputs.length === 3, 'the waiting posts to go out', 15000);
+      for (const msg of outputs) assert.equal((msg.onenet as { code: number }).code, 200);
+      await waitStatus('gw-post', counted('gateway-connected', 1), 2000);
     });
   }
 });
