@@ -15,7 +15,7 @@ import {
   type FlowNode,
 } from './support';
 import { loadTranslated } from './translated';
-import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode } from './gateway-support';
+import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode, productConfigNode } from './gateway-support';
 
 /**
  * A post for `msg.subDevice` on a gateway's node is checked against the thing model of the
@@ -72,14 +72,7 @@ describe('gateway sub-devices: msg.subDevice posts checked against their product
   function flow(modelCheck: string): FlowNode[] {
     return [
       gatewayConfigNode(emulator, GATEWAY),
-      {
-        id: 'prod',
-        type: 'onenet-product',
-        name: 'field devices',
-        productId: SUB_PRODUCT,
-        thingModel: MODEL,
-        modelCheck,
-      },
+      productConfigNode('prod', SUB_PRODUCT, { thingModel: MODEL, modelCheck }),
       flowNode('post', 'onenet-property-post', { device: 'gw', waitReply: true, timeout: '5000' }, [['out']]),
       flowNode(
         'event',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { DeviceRef, OneNetEmulator } from '../../src/emulator';
 import type { FlowNode } from './support';
 
-/** What the gateway tests share: the products, a gateway, and the config nodes of it and its sub-devices. */
+/** What the gateway tests share: the products, a gateway, and the config nodes of it, its sub-devices and their product. */
 
 export const GW_PRODUCT = 'GwProd0001';
 export const SUB_PRODUCT = 'SubProd001';
@@ -48,6 +48,23 @@ export function subDeviceConfigNode(
     productId: sub.productId,
     deviceName: sub.deviceName,
     gateway: 'gw',
+    ...overrides,
+  };
+}
+
+/** An onenet-product config node (its access_key goes in the credentials under its id). */
+export function productConfigNode(
+  id: string,
+  productId: string,
+  overrides: Partial<FlowNode> = {},
+): FlowNode {
+  return {
+    id,
+    type: 'onenet-product',
+    name: 'field devices',
+    productId,
+    thingModel: '',
+    modelCheck: 'off',
     ...overrides,
   };
 }

@@ -3,7 +3,15 @@ import { OneNetEmulator } from '../../src/emulator';
 import { LANGUAGES, resolveKey, interpolate } from '../editor/catalogs';
 import { collect, flowNode, node, unloadAndCheckPool, waitFor, waitStatus } from './support';
 import { loadTranslated } from './translated';
-import { GATEWAY, SUB_PRODUCT, newKey, ref, gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
+import {
+  GATEWAY,
+  SUB_PRODUCT,
+  newKey,
+  ref,
+  gatewayConfigNode,
+  productConfigNode,
+  subDeviceConfigNode,
+} from './gateway-support';
 
 /**
  * While its gateway binds and logs it in, a sub-device's posts wait; its nodes say how many
@@ -72,14 +80,7 @@ describe('gateway sub-devices: posts waiting for the binding show in the status'
         language,
         [
           gatewayConfigNode(emulator, GATEWAY),
-          {
-            id: 'prod',
-            type: 'onenet-product',
-            name: 'field devices',
-            productId: SUB_PRODUCT,
-            thingModel: '',
-            modelCheck: 'off',
-          },
+          productConfigNode('prod', SUB_PRODUCT),
           flowNode('gw-post', 'onenet-property-post', { device: 'gw', waitReply: true, timeout: '15000' }, [
             ['gw-out'],
           ]),

@@ -24,6 +24,7 @@ import {
   newKey,
   ref,
   gatewayConfigNode,
+  productConfigNode,
   subDeviceConfigNode,
 } from './gateway-support';
 
@@ -390,22 +391,8 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
   });
 
   it('posts for msg.subDevice on a gateway node: bound and logged in on first use, keyed by its product', async () => {
-    const product = {
-      id: 'prod',
-      type: 'onenet-product',
-      name: 'field devices',
-      productId: SUB_PRODUCT,
-      thingModel: '',
-      modelCheck: 'off',
-    };
-    const keyless = {
-      id: 'prod-nokey',
-      type: 'onenet-product',
-      name: 'no key',
-      productId: 'OtherProd1',
-      thingModel: '',
-      modelCheck: 'off',
-    };
+    const product = productConfigNode('prod', SUB_PRODUCT);
+    const keyless = productConfigNode('prod-nokey', 'OtherProd1', { name: 'no key' });
     await load(
       [gatewayConfig(), product, keyless, ...post('own', 'gw'), ...catchAll()],
       creds({ prod: { key: PRODUCT_KEY } }),
@@ -444,17 +431,9 @@ describe('gateway sub-devices (Node-RED nodes)', function () {
   });
 
   it('a msg.subDevice post sees the product node a deploy changed, though the post node kept running', async () => {
-    const product = (productId: string): FlowNode => ({
-      id: 'prod',
-      type: 'onenet-product',
-      name: 'field devices',
-      productId,
-      thingModel: '',
-      modelCheck: 'off',
-    });
     const flow = (productId: string): FlowNode[] => [
       gatewayConfig(),
-      product(productId),
+      productConfigNode('prod', productId),
       ...post('own', 'gw'),
       ...catchAll(),
     ];
