@@ -78,6 +78,19 @@ export function failHeld(record: SubDeviceRecord, error: OneNetRequestError, hoo
   for (const entry of held) if (!entry.done) hooks.fail(entry, error);
 }
 
+/**
+ * offlinePolicy 'store', the gateway no longer connected: the held posts go to the store at once, as
+ * every post the gateway cannot send does; the backfill delivers them once the sub-device is logged
+ * in again. One the store does not take (it is closing) stays held under its own timeout.
+ */
+export function storeHeld(record: SubDeviceRecord, hooks: PostHooks): void {
+  if (!hooks.store || record.held.length === 0) return;
+  const kept = record.held.filter((entry) => !entry.done && !hooks.store!(entry));
+  const change = kept.length - record.held.length;
+  record.held = kept;
+  if (change !== 0) hooks.heldChanged(record, change);
+}
+
 /** The held posts go to the pipeline, which starts each one's timeout afresh. */
 export function releaseHeld(record: SubDeviceRecord, hooks: PostHooks): void {
   const held = record.held;

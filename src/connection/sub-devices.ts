@@ -21,7 +21,7 @@ import { GatewayRequests, type GatewayRequestHooks } from './gateway-requests';
 import type { ResolvedOptions } from './options';
 import { SubDeviceCommands } from './sub-device-commands';
 import { SubDeviceHandle, type SubDeviceHost } from './sub-device-handle';
-import { admitPost, failHeld, notUsable, releaseHeld, type PostHooks } from './sub-device-posts';
+import { admitPost, failHeld, notUsable, releaseHeld, storeHeld, type PostHooks } from './sub-device-posts';
 import { TakingTurns } from './taking-turns';
 import type { RequestEntry } from './uplink-types';
 import type {
@@ -209,6 +209,7 @@ export class SubDevices {
       if (status.state !== 'connected' && record.status.state === 'logged-in')
         this.setStatus(record, { state: 'binding' });
       else record.handle.gatewayChanged();
+      if (status.state !== 'connected' && status.state !== 'closed') storeHeld(record, this.posts);
     }
     if (status.state === 'closed') {
       for (const record of this.records.values()) {

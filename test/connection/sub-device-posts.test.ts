@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import type { OneNetRequestError } from '../../src/connection/errors';
-import { admitPost, failHeld, releaseHeld, type PostHooks } from '../../src/connection/sub-device-posts';
+import {
+  admitPost,
+  failHeld,
+  releaseHeld,
+  storeHeld,
+  type PostHooks,
+} from '../../src/connection/sub-device-posts';
 import type { SubDeviceRecord } from '../../src/connection/sub-devices';
 import type { RequestEntry } from '../../src/connection/uplink-types';
 
@@ -105,5 +111,29 @@ describe('connection / posts waiting for a sub-device binding', () => {
     failHeld(record, h.failed[0]!, h);
     assert.deepEqual(h.counts, [1, 2, 1, 0]);
     assert.equal(h.failed.length, 2);
+  });
+
+  it("hands the held posts to the store (offlinePolicy 'store'), keeping the one it does not take", () => {
+    const h = hooks();
+    const record = binding();
+    const posts = [post(60_000), post(60_000), post(60_000)];
+    for (const entry of posts) admitPost(record, entry, h);
+    const refused = posts[1]!;
+    const stored: RequestEntry[] = [];
+    h.store = (entry) => {
+      if (entry === refused) return false;
+      clearTimeout(entry.timer);
+      entry.done = true;
+      stored.push(entry);
+      return true;
+    };
+    storeHeld(record, h);
+    assert.deepEqual(stored, [posts[0], posts[2]]);
+    assert.deepEqual(record.held, [refused], 'the one the store did not take still waits');
+    assert.deepEqual(h.counts, [1, 2, 3, 1]);
+    assert.deepEqual(h.failed, [], 'none failed');
+    storeHeld(record, h);
+    assert.deepEqual(h.counts, [1, 2, 3, 1], 'nothing taken, nothing reported');
+    failHeld(record, new Error('end') as OneNetRequestError, h);
   });
 });

@@ -24,6 +24,8 @@ import { gatewayConfigNode, subDeviceConfigNode } from './gateway-support';
  * under the sub-device's own identity, and delivered by the gateway's history/post in entries that
  * name it, once the sub-device is logged in again; never as the gateway's own values.
  */
+const SUB_BINDING = '@iot-flows/node-red-onenet/onenet-device:onenet-device.status.sub-binding';
+
 describe('offlinePolicy store on a gateway: sub-device posts', function () {
   this.timeout(30_000);
   const key = (): string => randomBytes(32).toString('base64');
@@ -50,10 +52,10 @@ describe('offlinePolicy store on a gateway: sub-device posts', function () {
     await fsp.rm(userDir, { recursive: true, force: true });
   });
 
-  function flow(): FlowNode[] {
+  // One uplink every 2 s once the login's burst is spent: sub-device posts wait.
+  function flow(uplinkRate = '0.5'): FlowNode[] {
     return [
-      // One uplink every 2 s once the login's burst is spent: sub-device posts wait.
-      gatewayConfigNode(emulator, GATEWAY, { offlinePolicy: 'store', uplinkRate: '0.5' }),
+      gatewayConfigNode(emulator, GATEWAY, { offlinePolicy: 'store', uplinkRate }),
       subDeviceConfigNode('sub', SUB),
       flowNode('own', 'onenet-property-post', { device: 'gw', waitReply: true, timeout: '20000' }, [
         ['own-out'],
@@ -109,6 +111,45 @@ describe('offlinePolicy store on a gateway: sub-device posts', function () {
       'the stored ones came back by history post',
     );
     assert.deepEqual(emulator.propertyHistory(ref(GATEWAY), 'level'), [], "none as the gateway's own");
+  });
+
+  it('stores the posts held for the binding as soon as the gateway disconnects, and delivers them once the sub-device is logged in', async () => {
+    // The platform's answers (topo/get, sub/login) are late: the sub-device stays in its binding.
+    emulator.setReplyDelay(60_000);
+    await load(flow('0'), { gw: { key: GATEWAY.key }, sub: { key: SUB.key } });
+    await waitFor(
+      () => statusHistory('p').some((status) => status.text === SUB_BINDING),
+      'the sub-device being bound',
+      10_000,
+    );
+    const out = collect('p-out');
+    const caught = collect('catch-out');
+    const times = [Date.now() - 3000, Date.now() - 2000, Date.now() - 1000];
+    times.forEach((time, i) => node('p').receive({ payload: { level: 20 + i }, time }));
+    await waitFor(
+      () => statusHistory('p').some((status) => status.text === `${SUB_BINDING}-waiting`),
+      'the posts held for the binding',
+      5000,
+    );
+    node('own').receive({ action: 'disconnect' });
+    // Stored at once, not when their 20 s timeout runs out, and none failed as offline.
+    await waitFor(() => out.length === 3 || caught.length > 0, 'the held posts settled', 10_000);
+    assert.deepEqual(caught, [], 'none failed');
+    for (const msg of out)
+      assert.equal((msg.onenet as Record<string, unknown>).stored, true, 'stored while offline');
+
+    emulator.setReplyDelay(0);
+    node('own').receive({ action: 'connect' });
+    await waitFor(
+      () => emulator.propertyHistory(ref(SUB), 'level').length === 3,
+      'the stored values delivered',
+      20_000,
+    );
+    assert.deepEqual(
+      emulator.propertyHistory(ref(SUB), 'level').map((record) => [record.value, record.time, record.via]),
+      times.map((time, i) => [20 + i, time, 'history-post']),
+      'every value with its own time, by history post, under the sub-device',
+    );
   });
 
   it('stores sub-device posts made while the gateway is offline and delivers them once the sub-device is logged in', async () => {
