@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { OneNetRequestError, RequestOutcome } from '../../src/connection';
 import { RequestPipeline, type RequestEntry } from '../../src/connection/request-pipeline';
+import { packPostEntry } from './entries';
 
 /**
  * offlinePolicy 'store': a request that reaches the pipeline while there is no session is never
@@ -9,24 +10,10 @@ import { RequestPipeline, type RequestEntry } from '../../src/connection/request
  */
 
 function entry(settled: { outcomes: RequestOutcome[]; errors: OneNetRequestError[] }): RequestEntry {
-  return {
-    id: '1',
-    kind: 'property-post',
-    topic: '$sys/GwProd001/gw-1/thing/pack/post',
-    payload: Buffer.from('{}'),
-    qos: 1,
-    waitReply: true,
-    timeoutMs: 5000,
-    createdAt: Date.now(),
+  return packPostEntry({
     resolve: (outcome) => settled.outcomes.push(outcome),
     reject: (error) => settled.errors.push(error),
-    values: { level: { value: 1 } },
-    seq: 1,
-    carriers: 0,
-    waiting: false,
-    done: false,
-    timer: undefined,
-  };
+  });
 }
 
 function offlinePipeline(

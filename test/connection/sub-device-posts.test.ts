@@ -9,6 +9,7 @@ import {
 } from '../../src/connection/sub-device-posts';
 import type { SubDeviceRecord } from '../../src/connection/sub-devices';
 import type { RequestEntry } from '../../src/connection/uplink-types';
+import { packPostEntry } from './entries';
 
 /**
  * Posts of a sub-device that is being bound wait in its record; every change of that wait is
@@ -16,27 +17,8 @@ import type { RequestEntry } from '../../src/connection/uplink-types';
  * gateway's nodes how many wait for all its sub-devices (ConnectionStatus.subDevicesWaiting).
  */
 
-function noop(): void {}
-
 function post(timeoutMs = 5000): RequestEntry {
-  return {
-    id: '1',
-    kind: 'property-post',
-    topic: '$sys/GwProd001/gw-1/thing/pack/post',
-    payload: Buffer.from('{}'),
-    qos: 1,
-    waitReply: true,
-    timeoutMs,
-    createdAt: Date.now(),
-    resolve: noop,
-    reject: noop,
-    values: { level: { value: 1 } },
-    seq: 1,
-    carriers: 0,
-    waiting: false,
-    done: false,
-    timer: undefined,
-  };
+  return packPostEntry({ timeoutMs });
 }
 
 function binding(): SubDeviceRecord {
