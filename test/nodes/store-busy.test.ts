@@ -144,6 +144,8 @@ describe('offlinePolicy store: posts the uplink rate holds back', function () {
     suite.emulator.setReplyDelay(2500);
     await load(flow('', '1000'));
     await waitConnected(suite.emulator);
+    // The emulator sees the login before the client reads its SUBACK: a post before then is stored.
+    await waitFor(() => lastStatus('post')?.text === STATUS.connected, 'the node connected', 10_000);
     const out = collect('out');
     const caught = collect('catch-out');
     node('post').receive({ payload: { [property]: 1 } });
