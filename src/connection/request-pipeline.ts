@@ -162,8 +162,7 @@ export class RequestPipeline {
     }
     const queueing = this.mode === 'offline' && this.settings.offlinePolicy === 'queue';
     if (this.mode === 'offline' && !queueing) {
-      // Under 'store' nothing that cannot be sent is refused: a sub-device's post released after
-      // its gateway went (sub-device-posts.ts) is stored like the gateway's own.
+      // Under 'store' nothing is refused as offline (a sub-device's post released after its gateway went).
       if (this.settings.offlinePolicy === 'store' && this.hooks.divert?.(entry)) return;
       this.rules.fail(entry, 'offline', `not sent: ${this.hooks.describeOffline()}`);
       return;
