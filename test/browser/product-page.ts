@@ -34,8 +34,21 @@ export class ProductPage {
 
   /** From a device dialog: the "+" next to its Product field opens a new onenet-product config node. */
   async addProductConfig(): Promise<void> {
-    await this.page.locator('#node-config-input-btn-product-add').click();
-    await this.page.locator('#node-config-input-thingModel').waitFor({ state: 'visible' });
+    const add = this.page.locator('#node-config-input-btn-product-add');
+    const productDialog = this.page.locator('#node-config-input-thingModel');
+    // A click that lands while the device dialog is still being prepared does nothing (seen once in
+    // CI): click again while the product dialog has not opened, a bounded number of times.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!(await productDialog.isVisible())) await add.click({ timeout: 5000 }).catch(() => undefined);
+      if (
+        await productDialog.waitFor({ state: 'visible', timeout: 10_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
+    }
+    await productDialog.waitFor({ state: 'visible' });
   }
 
   async fillProductForm(form: ProductForm): Promise<void> {
